@@ -1,0 +1,289 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/orgstack/orgstack/internal/store"
+)
+
+var (
+	errReadOnly = errors.New("sqlite: write in a read-only transaction")
+	errTxDone   = errors.New("sqlite: transaction used after its function returned")
+)
+
+// scanBatch is how many rows Scan reads before calling fn. Reading a batch
+// and closing the statement before fn runs lets fn use the transaction
+// freely (Get, Put, even a nested Scan of the same shape, which would reset
+// a prepared statement still being stepped) while keeping memory bounded for
+// an unlimited Scan of a large bucket.
+const scanBatch = 256
+
+// tx implements store.Tx on one connection inside BEGIN … COMMIT. It is not
+// safe for concurrent use, like the fn it is handed to.
+type tx struct {
+	ctx   context.Context
+	c     *conn
+	write bool
+	done  bool
+	// failed is the first error from the database. SQLite rolls a
+	// transaction back by itself after some errors (I/O, disk full,
+	// interruption); if fn ignored the error and went on, its later
+	// statements would each commit on their own. So, as in PostgreSQL, one
+	// failure fails the rest of the transaction and its commit.
+	failed error
+}
+
+var _ store.Tx = (*tx)(nil)
+
+func (t *tx) check(write bool) error {
+	if t.done {
+		return errTxDone
+	}
+	if t.failed != nil {
+		return fmt.Errorf("sqlite: transaction aborted by an earlier error: %w", t.failed)
+	}
+	if write && !t.write {
+		return errReadOnly
+	}
+	return nil
+}
+
+// fail records err as the transaction's failure and returns it.
+func (t *tx) fail(err error) error {
+	if t.failed == nil {
+		t.failed = err
+	}
+	return err
+}
+
+func (t *tx) Get(bucket, key string) ([]byte, error) {
+	if err := t.check(false); err != nil {
+		return nil, err
+	}
+	rows, err := t.c.query(t.ctx, stmtGet, bucket, key)
+	if err != nil {
+		return nil, t.fail(fmt.Errorf("sqlite: get %s/%s: %w", bucket, key, err))
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, t.fail(fmt.Errorf("sqlite: get %s/%s: %w", bucket, key, err))
+		}
+		return nil, store.ErrNotFound
+	}
+	// Scanning into *[]byte copies the driver's bytes, so the caller may
+	// keep the slice after the transaction ends.
+	var v []byte
+	if err := rows.Scan(&v); err != nil {
+		return nil, t.fail(fmt.Errorf("sqlite: get %s/%s: %w", bucket, key, err))
+	}
+	if v == nil {
+		v = []byte{} // an empty BLOB scans as nil; a stored value is never nil
+	}
+	return v, nil
+}
+
+// blob makes a nil value an empty BLOB: the driver binds nil as NULL, which
+// the NOT NULL column rightly refuses.
+func blob(v []byte) []byte {
+	if v == nil {
+		return []byte{}
+	}
+	return v
+}
+
+func (t *tx) Put(bucket, key string, value []byte) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if _, err := t.c.exec(t.ctx, stmtPut, bucket, key, blob(value)); err != nil {
+		return t.fail(fmt.Errorf("sqlite: put %s/%s: %w", bucket, key, err))
+	}
+	return nil
+}
+
+func (t *tx) Create(bucket, key string, value []byte) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	// ON CONFLICT DO NOTHING reports a duplicate as zero rows affected, so
+	// no driver error code has to be decoded.
+	res, err := t.c.exec(t.ctx, stmtCreate, bucket, key, blob(value))
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: create %s/%s: %w", bucket, key, err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: create %s/%s: %w", bucket, key, err))
+	}
+	if n == 0 {
+		return store.ErrConflict
+	}
+	return nil
+}
+
+func (t *tx) Delete(bucket, key string) error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if _, err := t.c.exec(t.ctx, stmtDelete, bucket, key); err != nil {
+		return t.fail(fmt.Errorf("sqlite: delete %s/%s: %w", bucket, key, err))
+	}
+	return nil
+}
+
+func (t *tx) Scan(bucket, prefix, after string, limit int, fn func(key string, value []byte) error) error {
+	if err := t.check(false); err != nil {
+		return err
+	}
+	upper, bounded := prefixEnd(prefix)
+	// The range starts at the prefix, or just past `after` when that is
+	// further on. An `after` before the prefix does not narrow anything.
+	lower, exclusive := prefix, false
+	if after != "" && after >= prefix {
+		lower, exclusive = after, true
+	}
+
+	batch := make([]entry, 0, min(scanBatch, max(limit, 1)))
+	for {
+		n := scanBatch
+		if limit > 0 {
+			n = min(n, limit)
+		}
+		var err error
+		batch, err = t.fetch(batch[:0], bucket, lower, exclusive, upper, bounded, n)
+		if err != nil {
+			return t.fail(fmt.Errorf("sqlite: scan %s/%s*: %w", bucket, prefix, err))
+		}
+		for _, e := range batch {
+			if err := fn(e.key, e.value); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
+		}
+		if len(batch) < n {
+			return nil // the range is exhausted
+		}
+		if limit > 0 {
+			if limit -= len(batch); limit == 0 {
+				return nil
+			}
+		}
+		lower, exclusive = batch[len(batch)-1].key, true
+	}
+}
+
+type entry struct {
+	key   string
+	value []byte
+}
+
+// fetch appends up to n entries of the range to dst, in key order.
+func (t *tx) fetch(dst []entry, bucket, lower string, exclusive bool, upper string, bounded bool, n int) ([]entry, error) {
+	id := stmtScanFrom
+	if exclusive {
+		id = stmtScanAfter
+	}
+	var args []any
+	if bounded {
+		id = withUpper(id)
+		args = []any{bucket, lower, upper, n}
+	} else {
+		args = []any{bucket, lower, n}
+	}
+	rows, err := t.c.query(t.ctx, id, args...)
+	if err != nil {
+		return dst, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e entry
+		// *[]byte receives a copy, safe to hand to fn and for fn to keep.
+		if err := rows.Scan(&e.key, &e.value); err != nil {
+			return dst, err
+		}
+		e.value = blob(e.value)
+		dst = append(dst, e)
+	}
+	return dst, rows.Err()
+}
+
+func (t *tx) Count(bucket, prefix string) (int, error) {
+	if err := t.check(false); err != nil {
+		return 0, err
+	}
+	id, args := prefixRange(stmtCountFrom, bucket, prefix)
+	rows, err := t.c.query(t.ctx, id, args...)
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("sqlite: count %s/%s*: %w", bucket, prefix, err))
+	}
+	defer rows.Close()
+	var n int
+	if rows.Next() {
+		err = rows.Scan(&n)
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("sqlite: count %s/%s*: %w", bucket, prefix, err))
+	}
+	return n, nil
+}
+
+func (t *tx) DeletePrefix(bucket, prefix string) (int, error) {
+	if err := t.check(true); err != nil {
+		return 0, err
+	}
+	id, args := prefixRange(stmtDeleteFrom, bucket, prefix)
+	res, err := t.c.exec(t.ctx, id, args...)
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("sqlite: delete %s/%s*: %w", bucket, prefix, err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, t.fail(fmt.Errorf("sqlite: delete %s/%s*: %w", bucket, prefix, err))
+	}
+	return int(n), nil
+}
+
+// prefixRange picks the variant of the open-ended range statement id that
+// selects the keys of bucket with the given prefix, and its arguments.
+func prefixRange(id stmtID, bucket, prefix string) (stmtID, []any) {
+	if upper, ok := prefixEnd(prefix); ok {
+		return withUpper(id), []any{bucket, prefix, upper}
+	}
+	return id, []any{bucket, prefix}
+}
+
+// deleteAll empties every bucket, for Store.Reset.
+func (t *tx) deleteAll() error {
+	if err := t.check(true); err != nil {
+		return err
+	}
+	if _, err := t.c.exec(t.ctx, stmtDeleteAll); err != nil {
+		return t.fail(fmt.Errorf("sqlite: reset: %w", err))
+	}
+	return nil
+}
+
+// prefixEnd returns the smallest string greater than every string that
+// starts with prefix, so that "has prefix p" is the range p <= key < end.
+// That is the prefix with its last byte incremented, after dropping
+// trailing 0xff bytes, which cannot be incremented: the keys starting with
+// "a\xff" end before "b". When the prefix is "" or only 0xff bytes no such
+// string exists and ok is false: the range is unbounded above.
+func prefixEnd(prefix string) (end string, ok bool) {
+	for i := len(prefix) - 1; i >= 0; i-- {
+		if c := prefix[i]; c != 0xff {
+			b := []byte(prefix[:i+1])
+			b[i] = c + 1
+			return string(b), true
+		}
+	}
+	return "", false
+}
