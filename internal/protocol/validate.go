@@ -55,19 +55,34 @@ type Problem struct {
 	Limit      string // the bound or pattern, as the model states it
 }
 
+// String describes the problem in the words AWS's validation layer uses
+// ("Member must ..."), without the offending value: values may be
+// sensitive (emails, policy documents) and are never echoed back.
 func (p Problem) String() string {
+	var rule string
 	switch p.Constraint {
 	case Required:
-		return fmt.Sprintf("%s is required", p.Path)
-	case Enum:
-		return fmt.Sprintf("%s must be one of %s", p.Path, p.Limit)
-	case UnionMembers:
-		return fmt.Sprintf("%s must have exactly one member set", p.Path)
+		rule = "Member must not be null"
+	case MinLength:
+		rule = "Member must have length greater than or equal to " + p.Limit
+	case MaxLength:
+		rule = "Member must have length less than or equal to " + p.Limit
 	case Pattern:
-		return fmt.Sprintf("%s must match the pattern %s", p.Path, p.Limit)
-	default:
-		return fmt.Sprintf("%s violates its %s of %s", p.Path, p.Constraint, p.Limit)
+		rule = "Member must satisfy regular expression pattern: " + p.Limit
+	case Enum:
+		rule = "Member must satisfy enum value set: " + p.Limit
+	case MinValue:
+		rule = "Member must have value greater than or equal to " + p.Limit
+	case MaxValue:
+		rule = "Member must have value less than or equal to " + p.Limit
+	case MinItems:
+		rule = "Member must have at least " + p.Limit + " items"
+	case MaxItems:
+		rule = "Member must have at most " + p.Limit + " items"
+	case UnionMembers:
+		rule = "Member must have exactly one member set"
 	}
+	return fmt.Sprintf("Value at '%s' failed to satisfy constraint: %s", p.Path, rule)
 }
 
 // ValidationError is the result of a generated Validate method: every
@@ -76,12 +91,20 @@ type ValidationError struct {
 	Problems []Problem
 }
 
-func (e *ValidationError) Error() string {
+func (e *ValidationError) Error() string { return e.Message() }
+
+// Message is the text of the service error a ValidationError becomes, in
+// the form AWS's validation layer uses: "2 validation errors detected: ...".
+func (e *ValidationError) Message() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
 		parts[i] = p.String()
 	}
-	return "validation failed: " + strings.Join(parts, "; ")
+	noun := "errors"
+	if len(parts) == 1 {
+		noun = "error"
+	}
+	return fmt.Sprintf("%d validation %s detected: %s", len(parts), noun, strings.Join(parts, "; "))
 }
 
 // Validation accumulates problems. Generated Validate methods drive it; its
