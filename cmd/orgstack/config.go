@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/orgstack/orgstack/internal/clock"
+	"github.com/orgstack/orgstack/internal/server"
+)
+
+// flagHelp reports that -h was asked for and the usage printed.
+var flagHelp = errors.New("help requested")
+
+// config is what `orgstack serve` is told by flags and ORGSTACK_* variables.
+type config struct {
+	Listen         string
+	DataDir        string
+	Auth           server.AuthMode
+	DefaultAccount string
+	Clock          clock.Mode
+	LogLevel       slog.Level
+	LogFormat      string
+	Sync           string
+}
+
+// parseConfig reads flags; each flag's default comes from its environment
+// variable when that is set, so flags win over the environment.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("orgstack serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	listen := fs.String("listen", env("ORGSTACK_LISTEN", "127.0.0.1:4566"), "address to listen on (ORGSTACK_LISTEN)")
+	dataDir := fs.String("data-dir", env("ORGSTACK_DATA_DIR", "./.orgstack"), `directory of the embedded database, or ":memory:" (ORGSTACK_DATA_DIR)`)
+	auth := fs.String("auth", env("ORGSTACK_AUTH", "open"), "authentication: open (signatures parsed, not verified) or sigv4 (ORGSTACK_AUTH)")
+	account := fs.String("default-account", env("ORGSTACK_DEFAULT_ACCOUNT", "000000000000"), "account of requests whose access key id is not 12 digits (ORGSTACK_DEFAULT_ACCOUNT)")
+	clk := fs.String("clock", env("ORGSTACK_CLOCK", "real"), "clock: real, or virtual (stands still until moved through the admin API) (ORGSTACK_CLOCK)")
+	level := fs.String("log-level", env("ORGSTACK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (ORGSTACK_LOG_LEVEL)")
+	format := fs.String("log-format", env("ORGSTACK_LOG_FORMAT", "text"), "log format: text or json (ORGSTACK_LOG_FORMAT)")
+	sync := fs.String("sync", env("ORGSTACK_SYNC", "full"), "SQLite durability: full (survives power loss) or normal (survives a crash of orgstack) (ORGSTACK_SYNC)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, flagHelp
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	c := &config{Listen: *listen, DataDir: *dataDir, DefaultAccount: *account, LogFormat: *format, Sync: *sync}
+	switch server.AuthMode(*auth) {
+	case server.AuthOpen, server.AuthSigV4:
+		c.Auth = server.AuthMode(*auth)
+	default:
+		return nil, fmt.Errorf("--auth: unknown mode %q (want open or sigv4)", *auth)
+	}
+	if len(c.DefaultAccount) != 12 || strings.Trim(c.DefaultAccount, "0123456789") != "" {
+		return nil, fmt.Errorf("--default-account: %q is not a 12-digit account id", c.DefaultAccount)
+	}
+	var err error
+	if c.Clock, err = clock.ParseMode(*clk); err != nil {
+		return nil, fmt.Errorf("--clock: %w", err)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, fmt.Errorf("--log-format: unknown format %q (want text or json)", c.LogFormat)
+	}
+	if c.Sync != "full" && c.Sync != "normal" {
+		return nil, fmt.Errorf("--sync: unknown mode %q (want full or normal)", c.Sync)
+	}
+	return c, nil
+}
+
+func (c *config) logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	acoapi "github.com/orgstack/orgstack/internal/api/automation"
+	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
+	"github.com/orgstack/orgstack/internal/automation"
+	"github.com/orgstack/orgstack/internal/clock"
+	"github.com/orgstack/orgstack/internal/organizations"
+	"github.com/orgstack/orgstack/internal/server"
+	"github.com/orgstack/orgstack/internal/store"
+	"github.com/orgstack/orgstack/internal/store/sqlite"
+)
+
+// shutdownGrace bounds how long in-flight requests may take to finish
+// after SIGINT or SIGTERM.
+const shutdownGrace = 15 * time.Second
+
+func serveCommand(ctx context.Context, args []string) int {
+	cfg, err := parseConfig(args, os.Getenv, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flagHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "orgstack:", err)
+		return 2
+	}
+	log := cfg.logger(os.Stderr)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, log, nil); err != nil {
+		log.Error("orgstack stopped", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the server until ctx is done, then shuts down gracefully:
+// it stops accepting, lets in-flight requests finish, and closes the store.
+// ready, when not nil, receives the listening address.
+func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- string) error {
+	if cfg.Auth == server.AuthSigV4 {
+		return errors.New("--auth sigv4 is not supported yet; use --auth open")
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing the store", "error", err)
+		}
+	}()
+
+	clk := clock.New(cfg.Clock, nil)
+	srv, err := server.New(ctx, server.Options{
+		Store:          st,
+		Clock:          clk,
+		Logger:         log,
+		Version:        version,
+		Auth:           cfg.Auth,
+		DefaultAccount: cfg.DefaultAccount,
+		ClockMode:      cfg.Clock,
+		Backends:       backends(st, clk),
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	info := st.Info()
+	log.Info("orgstack listening", "addr", ln.Addr().String(), "version", version,
+		"store", info.Engine, "location", info.Location, "auth", cfg.Auth, "clock", cfg.Clock)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func openStore(ctx context.Context, cfg *config) (store.Store, error) {
+	path := cfg.DataDir
+	if path != ":memory:" {
+		if err := os.MkdirAll(path, 0o700); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		path = filepath.Join(path, "orgstack.db")
+	}
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: path, Sync: cfg.Sync})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// backends wires each service's domain behind its generated API.
+func backends(st store.Store, clk clock.Clock) []server.Backend {
+	orgs := organizations.New(organizations.Options{Store: st, Clock: clk})
+	aco := automation.New(automation.Options{Store: st, Clock: clk})
+	return []server.Backend{
+		{Service: orgapi.Service, Invoke: orgapi.Invoker(orgs), ValidationError: organizations.ValidationError},
+		{Service: acoapi.Service, Invoke: acoapi.Invoker(aco), ValidationError: automation.ValidationError},
+	}
+}

@@ -1,0 +1,67 @@
+// Package automation is the Compute Optimizer Automation domain: enrollment
+// and, as they land, member-account association, automation rules,
+// recommended actions and automation events. It implements the generated
+// api.Handler; every operation runs in one store transaction.
+package automation
+
+import (
+	"context"
+	"errors"
+	"regexp"
+
+	api "github.com/orgstack/orgstack/internal/api/automation"
+	"github.com/orgstack/orgstack/internal/auth"
+	"github.com/orgstack/orgstack/internal/clock"
+	"github.com/orgstack/orgstack/internal/protocol"
+	"github.com/orgstack/orgstack/internal/store"
+)
+
+// Options configure a Service.
+type Options struct {
+	Store store.Store
+	Clock clock.Clock
+}
+
+// Service implements the Compute Optimizer Automation API.
+type Service struct {
+	// Operations that are not written yet answer NotImplementedException.
+	api.UnimplementedHandler
+
+	store store.Store
+	clock clock.Clock
+}
+
+var _ api.Handler = (*Service)(nil)
+
+// New returns the Automation domain over the given store.
+func New(opts Options) *Service {
+	return &Service{store: opts.Store, clock: opts.Clock}
+}
+
+func caller(ctx context.Context) (auth.Principal, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok || p.AccountID == "" {
+		return auth.Principal{}, errors.New("automation: request has no principal")
+	}
+	return p, nil
+}
+
+// ValidationError turns the generated validators' findings into the
+// InvalidParameterValueException that Automation answers.
+func ValidationError(ve *protocol.ValidationError) protocol.APIError {
+	return api.NewInvalidParameterValueException(ve.Message())
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// The model's ClientToken pattern is not anchored, so any value with one
+// allowed character passes it; AWS documents the whole token as 1-64
+// letters, digits, underscores and hyphens, and so checks the domain.
+var clientTokenRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+
+func checkClientToken(tok *string) error {
+	if tok != nil && !clientTokenRE.MatchString(*tok) {
+		return api.NewInvalidParameterValueException("The clientToken must be 1 to 64 letters, digits, underscores or hyphens.")
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+// Package server is orgstack's HTTP front: one port for every service. It
+// routes each request to a service and operation by its wire protocol,
+// runs the middleware every AWS endpoint has (request ids, panic recovery,
+// body limits, identity, access log, metrics), and serves the admin API
+// under /_orgstack/ and the conventions moto and LocalStack fixtures call.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/orgstack/orgstack/internal/clock"
+	"github.com/orgstack/orgstack/internal/protocol"
+	"github.com/orgstack/orgstack/internal/store"
+)
+
+// Backend is one service as the server mounts it: the generated
+// description, the domain behind it, and how the domain words a
+// validation failure.
+type Backend struct {
+	Service         *protocol.Service
+	Invoke          protocol.Invoker
+	ValidationError func(*protocol.ValidationError) protocol.APIError
+}
+
+// AuthMode says how requests are authenticated.
+type AuthMode string
+
+const (
+	// AuthOpen parses signatures without verifying them; the access key id
+	// names the account, as LocalStack does.
+	AuthOpen AuthMode = "open"
+	// AuthSigV4 verifies every signature against registered credentials.
+	AuthSigV4 AuthMode = "sigv4"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store    store.Store
+	Clock    *clock.Controlled
+	Logger   *slog.Logger
+	Version  string
+	Backends []Backend
+
+	Auth           AuthMode
+	DefaultAccount string // the account of requests whose key names none
+	// ClockMode is the mode the clock returns to when state is reset.
+	ClockMode clock.Mode
+	// MaxBodyBytes bounds request bodies; larger ones are refused with 413.
+	MaxBodyBytes int64
+}
+
+// DefaultMaxBodyBytes is larger than any request the two models allow
+// (the biggest members are 40,000-character policy documents).
+const DefaultMaxBodyBytes = 1 << 20
+
+// Server is the orgstack HTTP handler.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	started  time.Time
+	byTarget map[string]*Backend
+	metrics  *metrics
+	mux      *http.ServeMux
+}
+
+// New builds a server; it restores the virtual clock saved in the store.
+func New(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.DefaultAccount == "" {
+		opts.DefaultAccount = "000000000000"
+	}
+	if opts.Auth == "" {
+		opts.Auth = AuthOpen
+	}
+	if opts.ClockMode == "" {
+		opts.ClockMode = opts.Clock.State().Mode
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		started:  time.Now(),
+		byTarget: map[string]*Backend{},
+		metrics:  newMetrics(),
+	}
+	for i := range opts.Backends {
+		b := &opts.Backends[i]
+		if _, dup := s.byTarget[b.Service.TargetPrefix]; dup {
+			return nil, fmt.Errorf("server: service %s mounted twice", b.Service.TargetPrefix)
+		}
+		s.byTarget[b.Service.TargetPrefix] = b
+	}
+	if err := s.restoreClock(ctx); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	s.mux.Handle("GET /metrics", s.metrics.handler())
+
+	s.mux.HandleFunc("GET /_orgstack/health", s.handleHealth)
+	s.mux.HandleFunc("POST /_orgstack/reset", s.handleReset)
+	s.mux.HandleFunc("GET /_orgstack/clock", s.handleGetClock)
+	s.mux.HandleFunc("POST /_orgstack/clock", s.handleSetClock)
+	s.mux.HandleFunc("/_orgstack/", s.handleAdminNotFound)
+
+	// Fixtures written for moto server and LocalStack call these.
+	s.mux.HandleFunc("/moto-api/reset", s.handleMotoReset)
+	s.mux.HandleFunc("POST /_localstack/state/reset", s.handleLocalStackReset)
+	s.mux.HandleFunc("GET /_localstack/health", s.handleLocalStackHealth)
+
+	// Everything else is an AWS API request, routed by its protocol.
+	s.mux.HandleFunc("/", s.handleAPI)
+}
