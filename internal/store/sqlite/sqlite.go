@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -71,6 +72,8 @@ var errClosed = errors.New("sqlite: store is closed")
 // connection in all) the inner call would wait for the outer forever.
 type Store struct {
 	db      *sql.DB
+	lock    *os.File // held while open; nil for Memory
+	cache   *cache
 	writer  *pool // one connection
 	readers *pool // read-only connections; the writer's pool for Memory
 	info    store.Info
@@ -108,11 +111,20 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 
 	dsn := Memory
 	nconns := 1
+	var lock *os.File
 	if !memory {
 		if dsn, err = fileURI(opts.Path); err != nil {
 			return nil, fmt.Errorf("sqlite: open %s: %w", opts.Path, err)
 		}
 		nconns += opts.ReadConns
+		if lock, err = lockFile(opts.Path); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				lock.Close()
+			}
+		}()
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -165,6 +177,8 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 
 	s := &Store{
 		db:      db,
+		lock:    lock,
+		cache:   newCache(defaultCacheBudget),
 		writer:  newPool(writer),
 		closing: make(chan struct{}),
 		info:    store.Info{Engine: "sqlite", Location: opts.Path, SchemaVersion: version},
@@ -206,14 +220,42 @@ func fileURI(path string) (string, error) {
 }
 
 // Read runs fn in a read-only transaction on a consistent snapshot. It does
-// not wait for Writes in progress (except on a Memory store).
-func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) error {
-	c, err := s.readers.get(ctx, s.closing)
-	if err != nil {
+// not wait for Writes in progress, only, briefly, for one that is
+// committing. Point reads are answered from the cache where possible; a
+// SQLite snapshot is opened only for the first miss or Scan.
+func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlite: read: %w", err)
 	}
-	defer s.readers.put(c)
-	return run(ctx, c, false, fn)
+	t := &tx{ctx: ctx, s: s}
+	if s.readers == s.writer {
+		// Memory: the one connection is taken before the fence, never
+		// after, or a Read holding the fence would wait for a Write that
+		// holds the connection and waits for the fence.
+		if t.c, err = s.readers.get(ctx, s.closing); err != nil {
+			return fmt.Errorf("sqlite: read: %w", err)
+		}
+		t.ownConn = true
+	}
+	s.cache.fence.RLock()
+	defer s.cache.fence.RUnlock()
+	select {
+	case <-s.closing:
+		if t.ownConn {
+			s.readers.put(t.c)
+		}
+		return fmt.Errorf("sqlite: read: %w", errClosed)
+	default:
+	}
+	defer func() {
+		if rerr := t.end(); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.failed
 }
 
 // Write runs fn in a read-write transaction and commits it if fn returns
@@ -238,30 +280,21 @@ func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
 	}
 }
 
-func (s *Store) writeOnce(ctx context.Context, fn func(store.Tx) error) error {
+// writeOnce runs fn in a transaction on the writer connection: BEGIN
+// IMMEDIATE takes the write lock up front so that a transaction never fails
+// half-way on lock upgrade. It commits when fn returns nil; anything else,
+// including a panic in fn, rolls back (the panic then continues on its way
+// to the server's recover middleware, stack intact).
+func (s *Store) writeOnce(ctx context.Context, fn func(store.Tx) error) (err error) {
 	c, err := s.writer.get(ctx, s.closing)
 	if err != nil {
 		return fmt.Errorf("sqlite: write: %w", err)
 	}
 	defer s.writer.put(c)
-	return run(ctx, c, true, fn)
-}
-
-// run runs fn in a transaction on c: BEGIN IMMEDIATE for a write, which
-// takes the write lock up front so that a transaction never fails half-way
-// on lock upgrade, and a deferred BEGIN for a read, whose snapshot starts
-// at its first statement. A write commits when fn returns nil; anything
-// else, including a panic in fn, rolls back (the panic then continues on
-// its way to the server's recover middleware, stack intact).
-func run(ctx context.Context, c *conn, write bool, fn func(store.Tx) error) (err error) {
-	begin := stmtBegin
-	if write {
-		begin = stmtBeginImmediate
-	}
-	if _, err := c.exec(ctx, begin); err != nil {
+	if _, err := c.exec(ctx, stmtBeginImmediate); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	t := &tx{ctx: ctx, c: c, write: write}
+	t := &tx{ctx: ctx, s: s, c: c, write: true, begun: true}
 	committed := false
 	defer func() {
 		t.done = true
@@ -270,12 +303,8 @@ func run(ctx context.Context, c *conn, write bool, fn func(store.Tx) error) (err
 		}
 		// Roll back even when ctx is done: the connection must leave here
 		// outside any transaction. After a failure SQLite may already have
-		// rolled back, so a rollback error only matters for a read that
-		// otherwise succeeded.
-		_, rerr := c.exec(context.WithoutCancel(ctx), stmtRollback)
-		if rerr != nil && err == nil {
-			err = fmt.Errorf("sqlite: rollback: %w", rerr)
-		}
+		// rolled back, so a rollback error is not the one to report.
+		_, _ = c.exec(context.WithoutCancel(ctx), stmtRollback)
 	}()
 
 	if err := fn(t); err != nil {
@@ -285,9 +314,6 @@ func run(ctx context.Context, c *conn, write bool, fn func(store.Tx) error) (err
 		// fn carried on after a database error: the transaction is lost.
 		return t.failed
 	}
-	if !write {
-		return nil // the deferred ROLLBACK ends the read snapshot
-	}
 	t.done = true
 	// A caller that has gone away gets no commit it cannot learn about.
 	if err := ctx.Err(); err != nil {
@@ -295,11 +321,15 @@ func run(ctx context.Context, c *conn, write bool, fn func(store.Tx) error) (err
 	}
 	// With the decision made, COMMIT runs to completion even if ctx ends
 	// meanwhile, so that success is never reported for a rolled-back write
-	// nor the reverse.
+	// nor the reverse. The fence keeps Reads from seeing the cache and the
+	// database at different commits.
+	s.cache.fence.Lock()
+	defer s.cache.fence.Unlock()
 	if _, err := c.exec(context.WithoutCancel(ctx), stmtCommit); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	committed = true
+	s.cache.apply(&t.ws)
 	return nil
 }
 
@@ -324,6 +354,9 @@ func (s *Store) Info() store.Info { return s.info }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
+		// Wait for Reads in progress, cache-only ones included.
+		s.cache.fence.Lock()
+		defer s.cache.fence.Unlock()
 		conns := s.writer.drain()
 		if s.readers != s.writer {
 			conns = append(conns, s.readers.drain()...)
@@ -339,6 +372,9 @@ func (s *Store) Close() error {
 			errs = append(errs, c.close())
 		}
 		errs = append(errs, s.db.Close())
+		if s.lock != nil {
+			errs = append(errs, s.lock.Close()) // closing releases the flock
+		}
 		if err := errors.Join(errs...); err != nil {
 			s.closeErr = fmt.Errorf("sqlite: close %s: %w", s.info.Location, err)
 		}

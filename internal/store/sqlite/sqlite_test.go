@@ -526,3 +526,113 @@ func durabilityChild(t *testing.T, path, mode string) {
 	}
 	wg.Wait()
 }
+
+func TestSecondProcessIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	s, err := Open(context.Background(), Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), Options{Path: path}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open = %v, want ErrLocked", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(context.Background(), Options{Path: path})
+	if err != nil {
+		t.Fatalf("Open after Close = %v", err)
+	}
+	s2.Close()
+}
+
+// TestCacheFollowsCommits checks the read cache against the database: a
+// value read (and so cached) and then changed, deleted, deleted by prefix
+// or reset reads back as committed, and a rolled-back change never shows.
+func TestCacheFollowsCommits(t *testing.T) {
+	for _, path := range []string{Memory, filepath.Join(t.TempDir(), "db")} {
+		s, err := Open(context.Background(), Options{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		get := func(key string) string {
+			t.Helper()
+			var v []byte
+			err := s.Read(ctx, func(tx store.Tx) error {
+				var err error
+				v, err = tx.Get("b", key)
+				return err
+			})
+			if errors.Is(err, store.ErrNotFound) {
+				return "<none>"
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(v)
+		}
+		write := func(fn func(store.Tx) error) error { return s.Write(ctx, fn) }
+
+		if got := get("k"); got != "<none>" { // caches the absence
+			t.Fatalf("fresh: %q", got)
+		}
+		write(func(tx store.Tx) error { return tx.Put("b", "k", []byte("v1")) })
+		if got := get("k"); got != "v1" {
+			t.Fatalf("after put: %q", got)
+		}
+		errRollback := errors.New("roll back")
+		write(func(tx store.Tx) error {
+			tx.Put("b", "k", []byte("v2"))
+			if v, _ := tx.Get("b", "k"); string(v) != "v2" {
+				t.Errorf("a write transaction does not see its own put: %q", v)
+			}
+			return errRollback
+		})
+		if got := get("k"); got != "v1" {
+			t.Fatalf("after a rolled-back put: %q", got)
+		}
+		write(func(tx store.Tx) error {
+			tx.Put("b", "k2", []byte("x"))
+			_, err := tx.DeletePrefix("b", "k")
+			if _, err := tx.Get("b", "k"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("a write transaction sees a key it deleted by prefix: %v", err)
+			}
+			return err
+		})
+		if got, got2 := get("k"), get("k2"); got != "<none>" || got2 != "<none>" {
+			t.Fatalf("after delete prefix: %q %q", got, got2)
+		}
+		write(func(tx store.Tx) error { return tx.Put("b", "k", []byte("v3")) })
+		write(func(tx store.Tx) error { return tx.Delete("b", "k") })
+		if got := get("k"); got != "<none>" {
+			t.Fatalf("after delete: %q", got)
+		}
+		write(func(tx store.Tx) error { return tx.Put("b", "k", []byte("v4")) })
+		get("k")
+		if err := s.Reset(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := get("k"); got != "<none>" {
+			t.Fatalf("after reset: %q", got)
+		}
+		s.Close()
+	}
+}
+
+func TestCacheEvictsOverBudget(t *testing.T) {
+	c := newCache(1000)
+	for i := range 100 {
+		c.put(cacheKey("b", strconv.Itoa(i)), cached{value: make([]byte, 50), found: true})
+	}
+	if c.bytes > 1000 {
+		t.Fatalf("cache holds %d bytes, budget 1000", c.bytes)
+	}
+	n := 0
+	for k, e := range c.entries {
+		n += len(k) + len(e.value)
+	}
+	if n != c.bytes {
+		t.Fatalf("accounted %d bytes, holds %d", c.bytes, n)
+	}
+}

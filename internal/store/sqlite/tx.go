@@ -24,9 +24,15 @@ const scanBatch = 256
 // safe for concurrent use, like the fn it is handed to.
 type tx struct {
 	ctx   context.Context
-	c     *conn
+	s     *Store
+	c     *conn // nil for a Read until it needs SQLite
 	write bool
 	done  bool
+	// begun says whether a SQLite transaction is open on c; ownConn that
+	// the Read took c from the readers and must give it back.
+	begun, ownConn bool
+	// ws is what a write transaction changed, for the cache.
+	ws writeSet
 	// failed is the first error from the database. SQLite rolls a
 	// transaction back by itself after some errors (I/O, disk full,
 	// interruption); if fn ignored the error and went on, its later
@@ -50,6 +56,42 @@ func (t *tx) check(write bool) error {
 	return nil
 }
 
+// conn returns the connection with a SQLite transaction open on it. A Read
+// opens its snapshot only here, at its first cache miss or range query.
+func (t *tx) conn() (*conn, error) {
+	if t.c == nil {
+		c, err := t.s.readers.get(t.ctx, t.s.closing)
+		if err != nil {
+			return nil, t.fail(fmt.Errorf("sqlite: read: %w", err))
+		}
+		t.c, t.ownConn = c, true
+	}
+	if !t.begun {
+		if _, err := t.c.exec(t.ctx, stmtBegin); err != nil {
+			return nil, t.fail(fmt.Errorf("sqlite: begin: %w", err))
+		}
+		t.begun = true
+	}
+	return t.c, nil
+}
+
+// end finishes a Read: it ends the snapshot and returns the connection.
+func (t *tx) end() error {
+	t.done = true
+	var err error
+	if t.begun {
+		// Roll back even when ctx is done: the connection must leave here
+		// outside any transaction.
+		if _, rerr := t.c.exec(context.WithoutCancel(t.ctx), stmtRollback); rerr != nil {
+			err = fmt.Errorf("sqlite: rollback: %w", rerr)
+		}
+	}
+	if t.ownConn {
+		t.s.readers.put(t.c)
+	}
+	return err
+}
+
 // fail records err as the transaction's failure and returns it.
 func (t *tx) fail(err error) error {
 	if t.failed == nil {
@@ -62,7 +104,43 @@ func (t *tx) Get(bucket, key string) ([]byte, error) {
 	if err := t.check(false); err != nil {
 		return nil, err
 	}
-	rows, err := t.c.query(t.ctx, stmtGet, bucket, key)
+	k := cacheKey(bucket, key)
+	if t.write {
+		if e, known := t.ws.lookup(k); known {
+			return e.copy()
+		}
+	}
+	if e, ok := t.s.cache.get(k); ok {
+		return e.copy()
+	}
+	v, err := t.get(bucket, key)
+	switch {
+	case err == nil:
+		t.s.cache.put(k, cached{value: v, found: true})
+		return append([]byte{}, v...), nil
+	case errors.Is(err, store.ErrNotFound):
+		t.s.cache.put(k, cached{})
+	}
+	return nil, err
+}
+
+// copy returns the value for a caller to keep, or ErrNotFound.
+func (e cached) copy() ([]byte, error) {
+	if !e.found {
+		return nil, store.ErrNotFound
+	}
+	return append([]byte{}, e.value...), nil
+}
+
+// get reads key from SQLite. In a write transaction it is called only for
+// keys the transaction has not touched, so what it returns is committed
+// state and may go into the cache.
+func (t *tx) get(bucket, key string) ([]byte, error) {
+	c, err := t.conn()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := c.query(t.ctx, stmtGet, bucket, key)
 	if err != nil {
 		return nil, t.fail(fmt.Errorf("sqlite: get %s/%s: %w", bucket, key, err))
 	}
@@ -73,8 +151,7 @@ func (t *tx) Get(bucket, key string) ([]byte, error) {
 		}
 		return nil, store.ErrNotFound
 	}
-	// Scanning into *[]byte copies the driver's bytes, so the caller may
-	// keep the slice after the transaction ends.
+	// Scanning into *[]byte copies the driver's bytes.
 	var v []byte
 	if err := rows.Scan(&v); err != nil {
 		return nil, t.fail(fmt.Errorf("sqlite: get %s/%s: %w", bucket, key, err))
@@ -101,6 +178,7 @@ func (t *tx) Put(bucket, key string, value []byte) error {
 	if _, err := t.c.exec(t.ctx, stmtPut, bucket, key, blob(value)); err != nil {
 		return t.fail(fmt.Errorf("sqlite: put %s/%s: %w", bucket, key, err))
 	}
+	t.ws.set(cacheKey(bucket, key), cached{value: append([]byte{}, value...), found: true})
 	return nil
 }
 
@@ -121,6 +199,7 @@ func (t *tx) Create(bucket, key string, value []byte) error {
 	if n == 0 {
 		return store.ErrConflict
 	}
+	t.ws.set(cacheKey(bucket, key), cached{value: append([]byte{}, value...), found: true})
 	return nil
 }
 
@@ -131,6 +210,7 @@ func (t *tx) Delete(bucket, key string) error {
 	if _, err := t.c.exec(t.ctx, stmtDelete, bucket, key); err != nil {
 		return t.fail(fmt.Errorf("sqlite: delete %s/%s: %w", bucket, key, err))
 	}
+	t.ws.set(cacheKey(bucket, key), cached{})
 	return nil
 }
 
@@ -195,7 +275,11 @@ func (t *tx) fetch(dst []entry, bucket, lower string, exclusive bool, upper stri
 	} else {
 		args = []any{bucket, lower, n}
 	}
-	rows, err := t.c.query(t.ctx, id, args...)
+	c, err := t.conn()
+	if err != nil {
+		return dst, err
+	}
+	rows, err := c.query(t.ctx, id, args...)
 	if err != nil {
 		return dst, err
 	}
@@ -217,7 +301,11 @@ func (t *tx) Count(bucket, prefix string) (int, error) {
 		return 0, err
 	}
 	id, args := prefixRange(stmtCountFrom, bucket, prefix)
-	rows, err := t.c.query(t.ctx, id, args...)
+	c, err := t.conn()
+	if err != nil {
+		return 0, err
+	}
+	rows, err := c.query(t.ctx, id, args...)
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("sqlite: count %s/%s*: %w", bucket, prefix, err))
 	}
@@ -248,6 +336,7 @@ func (t *tx) DeletePrefix(bucket, prefix string) (int, error) {
 	if err != nil {
 		return 0, t.fail(fmt.Errorf("sqlite: delete %s/%s*: %w", bucket, prefix, err))
 	}
+	t.ws.deletePrefix(cacheKey(bucket, prefix))
 	return int(n), nil
 }
 
@@ -268,6 +357,7 @@ func (t *tx) deleteAll() error {
 	if _, err := t.c.exec(t.ctx, stmtDeleteAll); err != nil {
 		return t.fail(fmt.Errorf("sqlite: reset: %w", err))
 	}
+	t.ws.clear()
 	return nil
 }
 
