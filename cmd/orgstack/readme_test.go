@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orgstack/orgstack/internal/app"
 	"github.com/orgstack/orgstack/internal/auth"
 	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/protocol"
@@ -33,7 +34,7 @@ func TestREADMEOperationTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	table := operationTable(t, backendsFor(st))
+	table := operationTable(t, backendsFor(t, st))
 
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -56,9 +57,13 @@ func TestREADMEOperationTable(t *testing.T) {
 	}
 }
 
-func backendsFor(st *sqlite.Store) []backendInfo {
+func backendsFor(t *testing.T, st *sqlite.Store) []backendInfo {
+	a, err := app.New(context.Background(), st, app.Config{ClockMode: clock.Virtual})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []backendInfo
-	for _, b := range backends(st, clock.New(clock.Virtual, nil)) {
+	for _, b := range a.Backends() {
 		out = append(out, backendInfo{svc: b.Service, invoke: b.Invoke})
 	}
 	return out

@@ -13,11 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	acoapi "github.com/orgstack/orgstack/internal/api/automation"
-	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
-	"github.com/orgstack/orgstack/internal/automation"
-	"github.com/orgstack/orgstack/internal/clock"
-	"github.com/orgstack/orgstack/internal/organizations"
+	"github.com/orgstack/orgstack/internal/app"
 	"github.com/orgstack/orgstack/internal/server"
 	"github.com/orgstack/orgstack/internal/store"
 	"github.com/orgstack/orgstack/internal/store/sqlite"
@@ -63,16 +59,12 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 		}
 	}()
 
-	clk := clock.New(cfg.Clock, nil)
-	srv, err := server.New(ctx, server.Options{
-		Store:          st,
-		Clock:          clk,
+	a, err := app.New(ctx, st, app.Config{
 		Logger:         log,
 		Version:        version,
 		Auth:           cfg.Auth,
 		DefaultAccount: cfg.DefaultAccount,
 		ClockMode:      cfg.Clock,
-		Backends:       backends(st, clk),
 	})
 	if err != nil {
 		return err
@@ -83,7 +75,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	hs := &http.Server{
-		Handler:           srv,
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -123,14 +115,4 @@ func openStore(ctx context.Context, cfg *config) (store.Store, error) {
 		return nil, err
 	}
 	return st, nil
-}
-
-// backends wires each service's domain behind its generated API.
-func backends(st store.Store, clk clock.Clock) []server.Backend {
-	orgs := organizations.New(organizations.Options{Store: st, Clock: clk})
-	aco := automation.New(automation.Options{Store: st, Clock: clk})
-	return []server.Backend{
-		{Service: orgapi.Service, Invoke: orgapi.Invoker(orgs), ValidationError: organizations.ValidationError},
-		{Service: acoapi.Service, Invoke: acoapi.Invoker(aco), ValidationError: automation.ValidationError},
-	}
 }

@@ -12,6 +12,7 @@ import (
 	api "github.com/orgstack/orgstack/internal/api/automation"
 	"github.com/orgstack/orgstack/internal/auth"
 	"github.com/orgstack/orgstack/internal/clock"
+	"github.com/orgstack/orgstack/internal/organizations"
 	"github.com/orgstack/orgstack/internal/protocol"
 	"github.com/orgstack/orgstack/internal/store"
 )
@@ -63,5 +64,14 @@ func checkClientToken(tok *string) error {
 	if tok != nil && !clientTokenRE.MatchString(*tok) {
 		return api.NewInvalidParameterValueException("The clientToken must be 1 to 64 letters, digits, underscores or hyphens.")
 	}
+	return nil
+}
+
+// AccountLeftOrganization ends what the account's membership gave it: its
+// association with the organization's management account. Organizations
+// calls it inside the transaction that removes the account.
+func (s *Service) AccountLeftOrganization(tx store.Tx, orgID, accountID string, how organizations.Departure) error {
+	// Associations arrive with the member-account issue; until then an
+	// account has no per-member state here to end.
 	return nil
 }

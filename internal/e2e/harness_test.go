@@ -15,12 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
-	acoapi "github.com/orgstack/orgstack/internal/api/automation"
-	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
-	"github.com/orgstack/orgstack/internal/automation"
+	"github.com/orgstack/orgstack/internal/app"
 	"github.com/orgstack/orgstack/internal/clock"
-	orgdomain "github.com/orgstack/orgstack/internal/organizations"
-	"github.com/orgstack/orgstack/internal/server"
 	"github.com/orgstack/orgstack/internal/store"
 	"github.com/orgstack/orgstack/internal/store/sqlite"
 )
@@ -30,6 +26,7 @@ type env struct {
 	URL   string
 	Store store.Store
 	Clock *clock.Controlled
+	App   *app.App
 }
 
 // newEnv starts an orgstack with a throwaway store and returns its URL.
@@ -51,25 +48,13 @@ func newEnvWith(t testing.TB, log *slog.Logger) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clk := clock.New(clock.Real, nil)
-	orgs := orgdomain.New(orgdomain.Options{Store: st, Clock: clk})
-	aco := automation.New(automation.Options{Store: st, Clock: clk})
-	srv, err := server.New(ctx, server.Options{
-		Store:   st,
-		Clock:   clk,
-		Logger:  log,
-		Version: "test",
-		Backends: []server.Backend{
-			{Service: orgapi.Service, Invoke: orgapi.Invoker(orgs), ValidationError: orgdomain.ValidationError},
-			{Service: acoapi.Service, Invoke: acoapi.Invoker(aco), ValidationError: automation.ValidationError},
-		},
-	})
+	a, err := app.New(ctx, st, app.Config{Logger: log, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
+	hs := httptest.NewServer(a.Handler())
 	t.Cleanup(hs.Close)
-	return &env{URL: hs.URL, Store: st, Clock: clk}
+	return &env{URL: hs.URL, Store: st, Clock: a.Clock, App: a}
 }
 
 // awsConfig is an SDK configuration acting as the given 12-digit account.

@@ -20,6 +20,8 @@ import (
 type Options struct {
 	Store store.Store
 	Clock clock.Clock
+	// MembershipListeners hear of accounts leaving an organization.
+	MembershipListeners []MembershipListener
 }
 
 // Service implements the Organizations API.
@@ -27,15 +29,16 @@ type Service struct {
 	// Operations that are not written yet answer NotImplementedException.
 	api.UnimplementedHandler
 
-	store store.Store
-	clock clock.Clock
+	store     store.Store
+	clock     clock.Clock
+	listeners []MembershipListener
 }
 
 var _ api.Handler = (*Service)(nil)
 
 // New returns the Organizations domain over the given store.
 func New(opts Options) *Service {
-	return &Service{store: opts.Store, clock: opts.Clock}
+	return &Service{store: opts.Store, clock: opts.Clock, listeners: opts.MembershipListeners}
 }
 
 // caller returns the account that signed the request.

@@ -51,6 +51,10 @@ type Options struct {
 	ClockMode clock.Mode
 	// MaxBodyBytes bounds request bodies; larger ones are refused with 413.
 	MaxBodyBytes int64
+	// AdminRoutes are the domains' own admin endpoints, keyed by
+	// http.ServeMux pattern ("POST /_orgstack/accounts"). They are served
+	// with the server's admin endpoints and under the same guard.
+	AdminRoutes map[string]http.Handler
 }
 
 // DefaultMaxBodyBytes is larger than any request the two models allow
@@ -118,6 +122,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /_orgstack/reset", s.handleReset)
 	s.mux.HandleFunc("GET /_orgstack/clock", s.handleGetClock)
 	s.mux.HandleFunc("POST /_orgstack/clock", s.handleSetClock)
+	for pattern, h := range s.opts.AdminRoutes {
+		s.mux.Handle(pattern, h)
+	}
 	s.mux.HandleFunc("/_orgstack/", s.handleAdminNotFound)
 
 	// Fixtures written for moto server and LocalStack call these.

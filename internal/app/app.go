@@ -1,0 +1,80 @@
+// Package app assembles orgstack: the store, the clock, every service's
+// domain and the HTTP server, wired the same way for the binary and for
+// tests. It is the one place that knows all the parts.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	acoapi "github.com/orgstack/orgstack/internal/api/automation"
+	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
+	"github.com/orgstack/orgstack/internal/automation"
+	"github.com/orgstack/orgstack/internal/clock"
+	"github.com/orgstack/orgstack/internal/organizations"
+	"github.com/orgstack/orgstack/internal/server"
+	"github.com/orgstack/orgstack/internal/store"
+)
+
+// Config is what an App needs besides its store.
+type Config struct {
+	Logger         *slog.Logger
+	Version        string
+	Auth           server.AuthMode
+	DefaultAccount string
+	ClockMode      clock.Mode
+}
+
+// App is a wired orgstack.
+type App struct {
+	Store         store.Store
+	Clock         *clock.Controlled
+	Organizations *organizations.Service
+	Automation    *automation.Service
+	Server        *server.Server
+}
+
+// New wires an orgstack over st. The caller owns st and closes it after
+// the App's work is done.
+func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
+	if cfg.ClockMode == "" {
+		cfg.ClockMode = clock.Real
+	}
+	clk := clock.New(cfg.ClockMode, nil)
+	a := &App{Store: st, Clock: clk}
+	a.Automation = automation.New(automation.Options{Store: st, Clock: clk})
+	a.Organizations = organizations.New(organizations.Options{
+		Store: st,
+		Clock: clk,
+		// Services that keep per-member state hear, inside the same
+		// transaction, of every account that leaves an organization.
+		MembershipListeners: []organizations.MembershipListener{a.Automation},
+	})
+	srv, err := server.New(ctx, server.Options{
+		Store:          st,
+		Clock:          clk,
+		Logger:         cfg.Logger,
+		Version:        cfg.Version,
+		Auth:           cfg.Auth,
+		DefaultAccount: cfg.DefaultAccount,
+		ClockMode:      cfg.ClockMode,
+		Backends:       a.Backends(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Server = srv
+	return a, nil
+}
+
+// Backends are the services as the server mounts them.
+func (a *App) Backends() []server.Backend {
+	return []server.Backend{
+		{Service: orgapi.Service, Invoke: orgapi.Invoker(a.Organizations), ValidationError: organizations.ValidationError},
+		{Service: acoapi.Service, Invoke: acoapi.Invoker(a.Automation), ValidationError: automation.ValidationError},
+	}
+}
+
+// Handler is the HTTP handler of the App.
+func (a *App) Handler() http.Handler { return a.Server }
