@@ -14,7 +14,16 @@ const (
 	bucketRoots   = "org.roots"         // root id -> root
 	bucketMembers = "org.members"       // account id -> membership
 	bucketOrgAccs = "org.org-accounts"  // org id + "/" + account id -> ""
+	// bucketChildren indexes the tree: parent id + "/" + child type + "/" +
+	// child id -> "". Child types are ACCOUNT and ORGANIZATIONAL_UNIT, so a
+	// parent's accounts, or its OUs, are one range scan in id order.
+	bucketChildren = "org.children"
 )
+
+// childKey is the key of a child under its parent in bucketChildren.
+func childKey(parentID, childType, childID string) string {
+	return parentID + "/" + childType + "/" + childID
+}
 
 type organization struct {
 	ID           string    `json:"id"`
@@ -97,19 +106,34 @@ func (r repo) putOrg(o *organization) error    { return store.PutJSON(r.tx, buck
 func (r repo) putRoot(rt *root) error          { return store.PutJSON(r.tx, bucketRoots, rt.ID, rt) }
 func (r repo) createOrg(o *organization) error { return store.CreateJSON(r.tx, bucketOrgs, o.ID, o) }
 
+// addMember records a new membership and indexes the account under its
+// organization and its parent.
 func (r repo) addMember(m *member) error {
 	if err := store.CreateJSON(r.tx, bucketMembers, m.AccountID, m); err != nil {
 		return err
 	}
-	return r.tx.Put(bucketOrgAccs, m.OrgID+"/"+m.AccountID, nil)
+	if err := r.tx.Put(bucketOrgAccs, m.OrgID+"/"+m.AccountID, nil); err != nil {
+		return err
+	}
+	return r.tx.Put(bucketChildren, childKey(m.ParentID, childAccount, m.AccountID), nil)
 }
 
+// removeMember deletes a membership and its index entries.
 func (r repo) removeMember(m *member) error {
 	if err := r.tx.Delete(bucketMembers, m.AccountID); err != nil {
 		return err
 	}
+	if err := r.tx.Delete(bucketChildren, childKey(m.ParentID, childAccount, m.AccountID)); err != nil {
+		return err
+	}
 	return r.tx.Delete(bucketOrgAccs, m.OrgID+"/"+m.AccountID)
 }
+
+// Child types as the API names them.
+const (
+	childAccount = "ACCOUNT"
+	childOU      = "ORGANIZATIONAL_UNIT"
+)
 
 // memberCount counts the organization's accounts, the management account included.
 func (r repo) memberCount(orgID string) (int, error) {
