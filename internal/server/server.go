@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/orgstack/orgstack/internal/clock"
@@ -110,8 +111,21 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. A panic that escapes a handler (the
+// API path recovers its own, to answer in the service's error shape) is
+// logged with its stack and answered with a 500, instead of net/http
+// dropping the connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			writeAdminError(w, http.StatusInternalServerError, "internal error; see the server log")
+		}
+	}()
 	s.mux.ServeHTTP(w, r)
 }
 
