@@ -1,0 +1,113 @@
+package organizations
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/orgstack/orgstack/internal/store"
+)
+
+// OUs are kept by id and indexed by organization, so that the OU count
+// quota and an organization's teardown are one range scan. Their place in
+// the tree is the shared children index (bucketChildren).
+const (
+	bucketOUs    = "org.ous"     // OU id -> ou
+	bucketOrgOUs = "org.org-ous" // org id + "/" + OU id -> ""
+)
+
+// ou is an organizational unit.
+type ou struct {
+	ID       string `json:"id"`
+	OrgID    string `json:"orgId"`
+	ParentID string `json:"parentId"` // the root or another OU
+	Name     string `json:"name"`
+}
+
+func (o *organization) ouARN(ouID string) string {
+	return "arn:aws:organizations::" + o.ManagementID + ":ou/" + o.ID + "/" + ouID
+}
+
+func (r repo) ou(id string) (*ou, error) {
+	return store.GetJSON[ou](r.tx, bucketOUs, id)
+}
+
+// orgOU returns the OU when it exists in the organization, nil otherwise.
+func (r repo) orgOU(orgID, id string) (*ou, error) {
+	u, err := r.ou(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil || u.OrgID != orgID {
+		return nil, err
+	}
+	return u, nil
+}
+
+// createOU stores a new OU and places it under its parent.
+func (r repo) createOU(u *ou) error {
+	if err := store.CreateJSON(r.tx, bucketOUs, u.ID, u); err != nil {
+		return err
+	}
+	if err := r.tx.Put(bucketOrgOUs, u.OrgID+"/"+u.ID, nil); err != nil {
+		return err
+	}
+	return r.tx.Put(bucketChildren, childKey(u.ParentID, childOU, u.ID), nil)
+}
+
+// putOU stores a renamed OU; OUs never change parent.
+func (r repo) putOU(u *ou) error { return store.PutJSON(r.tx, bucketOUs, u.ID, u) }
+
+// deleteOU removes an OU, its indexes and its tags.
+func (r repo) deleteOU(u *ou) error {
+	if err := r.tx.Delete(bucketOUs, u.ID); err != nil {
+		return err
+	}
+	if err := r.tx.Delete(bucketOrgOUs, u.OrgID+"/"+u.ID); err != nil {
+		return err
+	}
+	if err := r.tx.Delete(bucketChildren, childKey(u.ParentID, childOU, u.ID)); err != nil {
+		return err
+	}
+	return r.deleteTags(u.ID)
+}
+
+// ouCount counts the organization's OUs.
+func (r repo) ouCount(orgID string) (int, error) {
+	return r.tx.Count(bucketOrgOUs, orgID+"/")
+}
+
+// orgOUIDs returns the ids of every OU of the organization.
+func (r repo) orgOUIDs(orgID string) ([]string, error) {
+	var out []string
+	err := r.tx.Scan(bucketOrgOUs, orgID+"/", "", 0, func(key string, _ []byte) error {
+		out = append(out, strings.TrimPrefix(key, orgID+"/"))
+		return nil
+	})
+	return out, err
+}
+
+// parentExists reports whether parentID is the root or an OU of the
+// organization: the parents that accounts and OUs can have.
+func (r repo) parentExists(orgID, parentID string) (bool, error) {
+	switch {
+	case strings.HasPrefix(parentID, "r-"):
+		rt, err := r.root(parentID)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return rt.OrgID == orgID, nil
+	case strings.HasPrefix(parentID, "ou-"):
+		u, err := r.orgOU(orgID, parentID)
+		return u != nil, err
+	}
+	return false, nil
+}
+
+// hasChildren reports whether anything (account or OU) sits under the parent.
+func (r repo) hasChildren(parentID string) (bool, error) {
+	n, err := r.tx.Count(bucketChildren, parentID+"/")
+	return n > 0, err
+}
