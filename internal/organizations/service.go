@@ -22,6 +22,9 @@ type Options struct {
 	Clock clock.Clock
 	// MembershipListeners hear of accounts leaving an organization.
 	MembershipListeners []MembershipListener
+	// Quotas are the limits used while the store holds no override
+	// (POST /_orgstack/quotas); nil means AWS's defaults.
+	Quotas *Quotas
 }
 
 // Service implements the Organizations API.
@@ -29,16 +32,21 @@ type Service struct {
 	// Operations that are not written yet answer NotImplementedException.
 	api.UnimplementedHandler
 
-	store     store.Store
-	clock     clock.Clock
-	listeners []MembershipListener
+	store         store.Store
+	clock         clock.Clock
+	listeners     []MembershipListener
+	defaultQuotas Quotas
 }
 
 var _ api.Handler = (*Service)(nil)
 
 // New returns the Organizations domain over the given store.
 func New(opts Options) *Service {
-	return &Service{store: opts.Store, clock: opts.Clock, listeners: opts.MembershipListeners}
+	s := &Service{store: opts.Store, clock: opts.Clock, listeners: opts.MembershipListeners, defaultQuotas: DefaultQuotas()}
+	if opts.Quotas != nil {
+		s.defaultQuotas = *opts.Quotas
+	}
+	return s
 }
 
 // caller returns the account that signed the request.
