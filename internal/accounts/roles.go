@@ -1,8 +1,11 @@
 package accounts
 
 import (
+	"crypto/sha256"
+	"encoding/base32"
 	"errors"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/orgstack/orgstack/internal/store"
@@ -22,6 +25,28 @@ type Role struct {
 	// TrustedAccountID is the account whose principals may assume the role.
 	TrustedAccountID string    `json:"trustedAccountId"`
 	CreatedAt        time.Time `json:"createdAt"`
+	// MaxSessionDuration bounds the DurationSeconds of AssumeRole; zero
+	// means IAM's default of one hour.
+	MaxSessionDuration time.Duration `json:"maxSessionDuration,omitempty"`
+}
+
+// DefaultMaxSessionDuration is IAM's default for a role's maximum session.
+const DefaultMaxSessionDuration = time.Hour
+
+// MaxSession is the longest session AssumeRole may grant for the role.
+func (r *Role) MaxSession() time.Duration {
+	if r.MaxSessionDuration <= 0 {
+		return DefaultMaxSessionDuration
+	}
+	return r.MaxSessionDuration
+}
+
+// ID is the role's unique id (AROA…), as it appears in an assumed-role
+// session's user id. It is derived from the account and name, so that a
+// role record written by any domain has one without storing it.
+func (r *Role) ID() string {
+	sum := sha256.Sum256([]byte(r.AccountID + "/" + r.Name))
+	return "AROA" + base32.StdEncoding.EncodeToString(sum[:])[:17]
 }
 
 // ARN is the role's ARN.
@@ -40,3 +65,8 @@ func GetRole(tx store.Tx, accountID, name string) (*Role, error) {
 	}
 	return r, err
 }
+
+var roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+
+// ValidRoleName reports whether s is a valid IAM role name.
+func ValidRoleName(s string) bool { return roleNamePattern.MatchString(s) }

@@ -60,6 +60,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		DefaultAccount: cfg.DefaultAccount,
 		ClockMode:      cfg.ClockMode,
 		Backends:       a.Backends(),
+		Membership:     membership,
 	})
 	if err != nil {
 		return nil, err
@@ -78,3 +79,12 @@ func (a *App) Backends() []server.Backend {
 
 // Handler is the HTTP handler of the App.
 func (a *App) Handler() http.Handler { return a.Server }
+
+// membership shows an account's organization in the accounts admin API.
+func membership(tx store.Tx, accountID string) (*server.Membership, error) {
+	m, err := organizations.MembershipOf(tx, accountID)
+	if m == nil || err != nil {
+		return nil, err
+	}
+	return &server.Membership{OrganizationID: m.OrgID, ManagementAccountID: m.ManagementAccountID, Status: m.Status}, nil
+}

@@ -62,6 +62,7 @@ func (s *Server) reset(ctx context.Context) error {
 		return err
 	}
 	s.opts.Clock.Restore(clock.New(s.opts.ClockMode, nil).State())
+	s.forgetAccounts()
 	s.log.Info("state reset")
 	return nil
 }

@@ -75,7 +75,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
 
 	principal, err := s.authenticate(r, body)
 	if err != nil {
-		return s.writeError(w, c, req.Protocol, svc, asAPIError(err))
+		var apiErr protocol.APIError
+		if !errors.As(err, &apiErr) {
+			apiErr = s.internalError(c, err) // the store failed, not the client
+		}
+		return s.writeError(w, c, req.Protocol, svc, apiErr)
 	}
 	c.account, c.accessID = principal.AccountID, principal.AccessKeyID
 

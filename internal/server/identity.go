@@ -1,11 +1,15 @@
 package server
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
+	"github.com/orgstack/orgstack/internal/accounts"
 	"github.com/orgstack/orgstack/internal/auth"
+	"github.com/orgstack/orgstack/internal/store"
 )
 
 // authenticate names the caller of a request. In open mode the signature
@@ -18,11 +22,31 @@ func (s *Server) authenticate(r *http.Request, body []byte) (auth.Principal, err
 	if err != nil {
 		var ae *auth.Error
 		if errors.As(err, &ae) && ae.Code == auth.CodeMissingAuthenticationToken {
-			return auth.AnonymousPrincipal(s.opts.DefaultAccount), nil
+			p := auth.AnonymousPrincipal(s.opts.DefaultAccount)
+			return p, s.ensureAccount(r.Context(), p.AccountID)
 		}
 		return auth.Principal{}, err
 	}
-	return auth.RootPrincipal(auth.AccountFromAccessKey(sig.AccessKeyID, s.opts.DefaultAccount), sig), nil
+	p := auth.RootPrincipal(auth.AccountFromAccessKey(sig.AccessKeyID, s.opts.DefaultAccount), sig)
+	return p, s.ensureAccount(r.Context(), p.AccountID)
+}
+
+// ensureAccount keeps open mode's promise that any account a key names
+// exists, from its first request on. After the first time it costs a map
+// lookup.
+func (s *Server) ensureAccount(ctx context.Context, id string) error {
+	if s.known.has(id) {
+		return nil
+	}
+	err := s.opts.Store.Write(ctx, func(tx store.Tx) error {
+		_, err := accounts.Ensure(tx, id, s.opts.Clock.Now())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("server: ensure account %s: %w", id, err)
+	}
+	s.known.add(id)
+	return nil
 }
 
 func levelFor(status int) slog.Level {

@@ -56,6 +56,9 @@ type Options struct {
 	// http.ServeMux pattern ("POST /_orgstack/accounts"). They are served
 	// with the server's admin endpoints and under the same guard.
 	AdminRoutes map[string]http.Handler
+	// Membership tells the accounts admin API which organization an account
+	// belongs to (nil when none); without it the API shows no membership.
+	Membership func(tx store.Tx, accountID string) (*Membership, error)
 }
 
 // DefaultMaxBodyBytes is larger than any request the two models allow
@@ -70,6 +73,8 @@ type Server struct {
 	byTarget map[string]*Backend
 	metrics  *metrics
 	mux      *http.ServeMux
+	// known holds the accounts open mode has already made sure of.
+	known knownAccounts
 }
 
 // New builds a server; it restores the virtual clock saved in the store.
@@ -136,6 +141,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /_orgstack/reset", s.handleReset)
 	s.mux.HandleFunc("GET /_orgstack/clock", s.handleGetClock)
 	s.mux.HandleFunc("POST /_orgstack/clock", s.handleSetClock)
+	s.accountRoutes()
 	for pattern, h := range s.opts.AdminRoutes {
 		s.mux.Handle(pattern, h)
 	}
