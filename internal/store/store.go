@@ -50,7 +50,9 @@ type Info struct {
 	SchemaVersion int    `json:"schemaVersion"`
 }
 
-// Tx is one transaction. Keys are ordered bytewise within a bucket.
+// Tx is one transaction. Keys are ordered bytewise within a bucket and may
+// hold any byte. Bucket names are fixed identifiers of the code: non-empty
+// and without NUL bytes (engines rely on that to join bucket and key).
 type Tx interface {
 	// Get returns the value stored under key, or ErrNotFound.
 	Get(bucket, key string) ([]byte, error)
@@ -114,4 +116,22 @@ func ScanJSON[T any](tx Tx, bucket, prefix, after string, limit int, fn func(key
 		}
 		return fn(key, v)
 	})
+}
+
+// PrefixEnd returns the smallest string greater than every string that
+// starts with prefix, so that "has prefix p" is the range p <= key < end.
+// That is the prefix with its last byte incremented, after dropping
+// trailing 0xff bytes, which cannot be incremented: the keys starting with
+// "a\xff" end before "b". When the prefix is "" or only 0xff bytes no such
+// string exists and ok is false: the range is unbounded above. Engines
+// use it to turn a prefix into a key range their indexes can serve.
+func PrefixEnd(prefix string) (end string, ok bool) {
+	for i := len(prefix) - 1; i >= 0; i-- {
+		if c := prefix[i]; c != 0xff {
+			b := []byte(prefix[:i+1])
+			b[i] = c + 1
+			return string(b), true
+		}
+	}
+	return "", false
 }

@@ -72,9 +72,9 @@ func TestPrefixEnd(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q", tt.prefix), func(t *testing.T) {
-			end, ok := prefixEnd(tt.prefix)
+			end, ok := store.PrefixEnd(tt.prefix)
 			if end != tt.end || ok != tt.ok {
-				t.Errorf("prefixEnd(%q) = %q, %v; want %q, %v", tt.prefix, end, ok, tt.end, tt.ok)
+				t.Errorf("PrefixEnd(%q) = %q, %v; want %q, %v", tt.prefix, end, ok, tt.end, tt.ok)
 			}
 		})
 	}

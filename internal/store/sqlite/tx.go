@@ -218,7 +218,7 @@ func (t *tx) Scan(bucket, prefix, after string, limit int, fn func(key string, v
 	if err := t.check(false); err != nil {
 		return err
 	}
-	upper, bounded := prefixEnd(prefix)
+	upper, bounded := store.PrefixEnd(prefix)
 	// The range starts at the prefix, or just past `after` when that is
 	// further on. An `after` before the prefix does not narrow anything.
 	lower, exclusive := prefix, false
@@ -343,7 +343,7 @@ func (t *tx) DeletePrefix(bucket, prefix string) (int, error) {
 // prefixRange picks the variant of the open-ended range statement id that
 // selects the keys of bucket with the given prefix, and its arguments.
 func prefixRange(id stmtID, bucket, prefix string) (stmtID, []any) {
-	if upper, ok := prefixEnd(prefix); ok {
+	if upper, ok := store.PrefixEnd(prefix); ok {
 		return withUpper(id), []any{bucket, prefix, upper}
 	}
 	return id, []any{bucket, prefix}
@@ -359,21 +359,4 @@ func (t *tx) deleteAll() error {
 	}
 	t.ws.clear()
 	return nil
-}
-
-// prefixEnd returns the smallest string greater than every string that
-// starts with prefix, so that "has prefix p" is the range p <= key < end.
-// That is the prefix with its last byte incremented, after dropping
-// trailing 0xff bytes, which cannot be incremented: the keys starting with
-// "a\xff" end before "b". When the prefix is "" or only 0xff bytes no such
-// string exists and ok is false: the range is unbounded above.
-func prefixEnd(prefix string) (end string, ok bool) {
-	for i := len(prefix) - 1; i >= 0; i-- {
-		if c := prefix[i]; c != 0xff {
-			b := []byte(prefix[:i+1])
-			b[i] = c + 1
-			return string(b), true
-		}
-	}
-	return "", false
 }

@@ -461,7 +461,7 @@ func testByteOrder(t *testing.T, s store.Store) {
 	// Neighbouring buckets whose keys must never leak into "b".
 	putAll(t, s, "a", "\xff\xff")
 	putAll(t, s, "c", "")
-	putAll(t, s, "b\x00", "a")
+	putAll(t, s, "b\x01", "a")
 
 	sorted := slices.Clone(byteOrderKeys)
 	slices.Sort(sorted) // Go compares strings bytewise
@@ -513,7 +513,7 @@ func testByteOrder(t *testing.T, s store.Store) {
 			t.Fatalf("Write: %v", err)
 		}
 	}
-	for _, c := range []struct{ bucket, key string }{{"a", "\xff\xff"}, {"c", ""}, {"b\x00", "a"}} {
+	for _, c := range []struct{ bucket, key string }{{"a", "\xff\xff"}, {"c", ""}, {"b\x01", "a"}} {
 		if _, ok := get(t, s, c.bucket, c.key); !ok {
 			t.Errorf("bucket %q lost key %q", c.bucket, c.key)
 		}
