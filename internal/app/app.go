@@ -15,6 +15,7 @@ import (
 	"github.com/orgstack/orgstack/internal/organizations"
 	"github.com/orgstack/orgstack/internal/server"
 	"github.com/orgstack/orgstack/internal/store"
+	"github.com/orgstack/orgstack/internal/sts"
 )
 
 // Config is what an App needs besides its store.
@@ -24,6 +25,8 @@ type Config struct {
 	Auth           server.AuthMode
 	DefaultAccount string
 	ClockMode      clock.Mode
+	// AdminToken guards the admin API when Auth is sigv4.
+	AdminToken string
 }
 
 // App is a wired orgstack.
@@ -61,6 +64,8 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		ClockMode:      cfg.ClockMode,
 		Backends:       a.Backends(),
 		Membership:     membership,
+		Query:          sts.New(sts.Options{Store: st, Clock: clk}),
+		AdminToken:     cfg.AdminToken,
 	})
 	if err != nil {
 		return nil, err

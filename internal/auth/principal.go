@@ -17,8 +17,11 @@ import "context"
 // token is a credential. Code that needs the token (to resolve an assumed-role
 // session) has it from Signature.SecurityToken at verification time.
 type Principal struct {
-	AccountID   string // 12 digits
-	ARN         string // e.g. arn:aws:iam::123456789012:root
+	AccountID string // 12 digits
+	ARN       string // e.g. arn:aws:iam::123456789012:root
+	// UserID is what GetCallerIdentity answers as UserId: the account id
+	// for the root user, ROLEID:SESSION for an assumed-role session.
+	UserID      string
 	AccessKeyID string // empty for anonymous callers
 	Region      string // from the credential scope
 	Service     string // signing name from the credential scope
@@ -37,6 +40,7 @@ func RootPrincipal(accountID string, sig *Signature) Principal {
 	return Principal{
 		AccountID:   accountID,
 		ARN:         RootARN(accountID),
+		UserID:      accountID,
 		AccessKeyID: sig.AccessKeyID,
 		Region:      sig.Region,
 		Service:     sig.Service,
@@ -47,7 +51,26 @@ func RootPrincipal(accountID string, sig *Signature) Principal {
 // AnonymousPrincipal is an unsigned caller that open mode attributes to
 // accountID so that requests from unconfigured tools still land somewhere.
 func AnonymousPrincipal(accountID string) Principal {
-	return Principal{AccountID: accountID, ARN: RootARN(accountID), Anonymous: true}
+	return Principal{AccountID: accountID, ARN: RootARN(accountID), UserID: accountID, Anonymous: true}
+}
+
+// AssumedRoleARN is the ARN of a session of an assumed role.
+func AssumedRoleARN(accountID, roleName, sessionName string) string {
+	return "arn:aws:sts::" + accountID + ":assumed-role/" + roleName + "/" + sessionName
+}
+
+// SessionPrincipal is a session of a role of accountID, calling with the
+// temporary credentials of sig.
+func SessionPrincipal(accountID, roleName, roleID, sessionName string, sig *Signature) Principal {
+	return Principal{
+		AccountID:   accountID,
+		ARN:         AssumedRoleARN(accountID, roleName, sessionName),
+		UserID:      roleID + ":" + sessionName,
+		AccessKeyID: sig.AccessKeyID,
+		Region:      sig.Region,
+		Service:     sig.Service,
+		Temporary:   true,
+	}
 }
 
 // AccountFromAccessKey maps an access key id to an account in open mode: a

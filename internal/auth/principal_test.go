@@ -32,7 +32,7 @@ func TestPrincipalContext(t *testing.T) {
 	}
 	sig := &Signature{AccessKeyID: "123456789012", Region: "eu-west-1", Service: "organizations", SecurityToken: "t"}
 	p := RootPrincipal(AccountFromAccessKey(sig.AccessKeyID, "000000000000"), sig)
-	want := Principal{AccountID: "123456789012", ARN: "arn:aws:iam::123456789012:root", AccessKeyID: "123456789012",
+	want := Principal{AccountID: "123456789012", ARN: "arn:aws:iam::123456789012:root", UserID: "123456789012", AccessKeyID: "123456789012",
 		Region: "eu-west-1", Service: "organizations", Temporary: true}
 	if p != want {
 		t.Errorf("RootPrincipal = %+v", p)
@@ -43,5 +43,10 @@ func TestPrincipalContext(t *testing.T) {
 	}
 	if a := AnonymousPrincipal("000000000000"); !a.Anonymous || a.ARN != "arn:aws:iam::000000000000:root" || a.AccessKeyID != "" {
 		t.Errorf("AnonymousPrincipal = %+v", a)
+	}
+	s := SessionPrincipal("222222222222", "OrganizationAccountAccessRole", "AROAEXAMPLE", "ci", sig)
+	if s.ARN != "arn:aws:sts::222222222222:assumed-role/OrganizationAccountAccessRole/ci" || s.UserID != "AROAEXAMPLE:ci" ||
+		s.AccountID != "222222222222" || !s.Temporary {
+		t.Errorf("SessionPrincipal = %+v", s)
 	}
 }

@@ -25,9 +25,14 @@ type call struct {
 	op       *protocol.Operation
 	account  string
 	accessID string
+	// service and opName name an awsQuery call, which has no backend.
+	service, opName string
 }
 
 func (c *call) serviceName() string {
+	if c.service != "" {
+		return c.service
+	}
 	if c.backend == nil {
 		return "unknown"
 	}
@@ -35,6 +40,9 @@ func (c *call) serviceName() string {
 }
 
 func (c *call) operationName() string {
+	if c.opName != "" {
+		return c.opName
+	}
 	if c.op == nil {
 		return "unknown"
 	}
@@ -53,6 +61,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 
 // serveAPI does the work of handleAPI and returns the HTTP status written.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
+	if s.opts.Query != nil && isQuery(r) {
+		return s.serveQuery(w, r, c)
+	}
 	req, err := protocol.Identify(r)
 	if err != nil {
 		return s.writeError(w, c, protocol.ErrorProtocol(r), nil, asAPIError(err))
@@ -73,7 +84,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
 		return s.writeError(w, c, req.Protocol, svc, asAPIError(err))
 	}
 
-	principal, err := s.authenticate(r, body)
+	principal, err := s.authenticate(r, body, []string{svc.SigningName})
 	if err != nil {
 		var apiErr protocol.APIError
 		if !errors.As(err, &apiErr) {

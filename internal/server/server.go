@@ -7,6 +7,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -56,6 +57,11 @@ type Options struct {
 	// http.ServeMux pattern ("POST /_orgstack/accounts"). They are served
 	// with the server's admin endpoints and under the same guard.
 	AdminRoutes map[string]http.Handler
+	// Query is the awsQuery service (STS) served on the same port, if any.
+	Query QueryService
+	// AdminToken guards the admin API in sigv4 mode: every /_orgstack/
+	// call but GET health needs "Authorization: Bearer <AdminToken>".
+	AdminToken string
 	// Membership tells the accounts admin API which organization an account
 	// belongs to (nil when none); without it the API shows no membership.
 	Membership func(tx store.Tx, accountID string) (*Membership, error)
@@ -90,6 +96,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if opts.Auth == "" {
 		opts.Auth = AuthOpen
+	}
+	if opts.Auth == AuthSigV4 && opts.AdminToken == "" {
+		return nil, errors.New("server: sigv4 mode needs an admin token to guard the admin API")
 	}
 	if opts.ClockMode == "" {
 		opts.ClockMode = opts.Clock.State().Mode
@@ -131,6 +140,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeAdminError(w, http.StatusInternalServerError, "internal error; see the server log")
 		}
 	}()
+	if s.opts.Auth == AuthSigV4 && guarded(r) && !s.adminAuthorized(r) {
+		s.refuseAdmin(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
