@@ -7,6 +7,7 @@ import (
 	"time"
 
 	api "github.com/orgstack/orgstack/internal/api/automation"
+	"github.com/orgstack/orgstack/internal/organizations"
 	"github.com/orgstack/orgstack/internal/store"
 )
 
@@ -23,6 +24,14 @@ type enrollment struct {
 	RuleMode     string    `json:"organizationRuleMode,omitempty"`
 	UpdatedAt    time.Time `json:"lastUpdated"`
 	OptedOutAt   time.Time `json:"optedOutAt,omitzero"`
+	// AssociatedOrg is the organization whose management account (or
+	// delegated administrator) manages this member's Automation; empty
+	// when the account is not associated.
+	AssociatedOrg string `json:"associatedOrg,omitempty"`
+}
+
+func putEnrollment(tx store.Tx, accountID string, e *enrollment) error {
+	return store.PutJSON(tx, bucketEnrollment, accountID, e)
 }
 
 // loadEnrollment returns the account's enrollment; an account that never
@@ -42,8 +51,13 @@ func (s *Service) GetEnrollmentConfiguration(ctx context.Context, _ *api.GetEnro
 		return nil, err
 	}
 	var e *enrollment
+	var member bool
 	err = s.store.Read(ctx, func(tx store.Tx) error {
-		e, err = loadEnrollment(tx, p.AccountID)
+		if e, err = loadEnrollment(tx, p.AccountID); err != nil {
+			return err
+		}
+		m, err := organizations.MembershipOf(tx, p.AccountID)
+		member = m != nil
 		return err
 	})
 	if err != nil {
@@ -53,8 +67,12 @@ func (s *Service) GetEnrollmentConfiguration(ctx context.Context, _ *api.GetEnro
 	if e.StatusReason != "" {
 		out.StatusReason = ptr(e.StatusReason)
 	}
-	if e.RuleMode != "" {
+	switch {
+	case e.RuleMode != "":
 		out.OrganizationRuleMode = ptr(api.OrganizationRuleMode(e.RuleMode))
+	case member:
+		// A member no one associated: organization rules may not act on it.
+		out.OrganizationRuleMode = ptr(api.OrganizationRuleModeNoneAllowed)
 	}
 	if !e.UpdatedAt.IsZero() {
 		out.LastUpdatedTimestamp = ptr(e.UpdatedAt)
@@ -64,7 +82,10 @@ func (s *Service) GetEnrollmentConfiguration(ctx context.Context, _ *api.GetEnro
 
 // UpdateEnrollmentConfiguration opts the caller's account in or out.
 // Pending and Failed are states the service reports, never ones a caller
-// may ask for; opting in again within a day of opting out is refused.
+// may ask for; opting in again within a day of opting out is refused; an
+// associated member must be disassociated before it may opt out; opting
+// out deactivates every rule the account owns, and they stay inactive when
+// it opts in again.
 func (s *Service) UpdateEnrollmentConfiguration(ctx context.Context, in *api.UpdateEnrollmentConfigurationInput) (*api.UpdateEnrollmentConfigurationOutput, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -77,33 +98,57 @@ func (s *Service) UpdateEnrollmentConfiguration(ctx context.Context, in *api.Upd
 	if want != api.EnrollmentStatusActive && want != api.EnrollmentStatusInactive {
 		return nil, api.NewInvalidParameterValueException(fmt.Sprintf("The enrollment status %s cannot be requested; use Active or Inactive.", want))
 	}
-	var e *enrollment
+	var out *api.UpdateEnrollmentConfigurationOutput
 	err = s.store.Write(ctx, func(tx store.Tx) error {
-		e, err = loadEnrollment(tx, p.AccountID)
-		if err != nil {
-			return err
-		}
-		if e.Status == string(want) {
-			return nil // already there: nothing changes, not even the timestamp
-		}
 		now := s.clock.Now()
-		if want == api.EnrollmentStatusActive && !e.OptedOutAt.IsZero() && now.Before(e.OptedOutAt.Add(optInWait)) {
-			return api.NewInvalidParameterValueException(fmt.Sprintf(
-				"The account opted out at %s and can opt in again 24 hours later, at %s.",
-				e.OptedOutAt.Format(time.RFC3339), e.OptedOutAt.Add(optInWait).Format(time.RFC3339)))
-		}
-		e.Status, e.StatusReason, e.UpdatedAt = string(want), "", now
-		if want == api.EnrollmentStatusInactive {
-			e.OptedOutAt = now
-		}
-		return store.PutJSON(tx, bucketEnrollment, p.AccountID, e)
+		out, err = idempotent(tx, now, p.AccountID, "UpdateEnrollmentConfiguration", in.ClientToken, in, func() (*api.UpdateEnrollmentConfigurationOutput, error) {
+			e, err := s.updateEnrollment(tx, now, p.AccountID, want)
+			if err != nil {
+				return nil, err
+			}
+			o := &api.UpdateEnrollmentConfigurationOutput{Status: ptr(api.EnrollmentStatus(e.Status))}
+			if e.StatusReason != "" {
+				o.StatusReason = ptr(e.StatusReason)
+			}
+			if !e.UpdatedAt.IsZero() {
+				o.LastUpdatedTimestamp = ptr(e.UpdatedAt)
+			}
+			return o, nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := &api.UpdateEnrollmentConfigurationOutput{Status: ptr(api.EnrollmentStatus(e.Status))}
-	if !e.UpdatedAt.IsZero() {
-		out.LastUpdatedTimestamp = ptr(e.UpdatedAt)
-	}
 	return out, nil
+}
+
+func (s *Service) updateEnrollment(tx store.Tx, now time.Time, accountID string, want api.EnrollmentStatus) (*enrollment, error) {
+	e, err := loadEnrollment(tx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if e.Status == string(want) {
+		return e, nil // already there: nothing changes, not even the timestamp
+	}
+	switch want {
+	case api.EnrollmentStatusActive:
+		if !e.OptedOutAt.IsZero() && now.Before(e.OptedOutAt.Add(optInWait)) {
+			return nil, api.NewInvalidParameterValueException(fmt.Sprintf(
+				"The account opted out at %s and can opt in again 24 hours later, at %s.",
+				e.OptedOutAt.Format(time.RFC3339), e.OptedOutAt.Add(optInWait).Format(time.RFC3339)))
+		}
+	case api.EnrollmentStatusInactive:
+		// The member's administrator decides; AWS's documentation tells the
+		// member to ask it, so the member is denied rather than misinformed.
+		if e.AssociatedOrg != "" {
+			return nil, api.NewAccessDeniedException("Your account is associated with your organization's management account; it must be disassociated (DisassociateAccounts) before it can disable Automation.")
+		}
+		if err := deactivateRules(tx, now, accountID); err != nil {
+			return nil, err
+		}
+		e.OptedOutAt = now
+	}
+	e.Status, e.StatusReason, e.UpdatedAt = string(want), "", now
+	return e, putEnrollment(tx, accountID, e)
 }

@@ -67,11 +67,6 @@ func checkClientToken(tok *string) error {
 	return nil
 }
 
-// AccountLeftOrganization ends what the account's membership gave it: its
-// association with the organization's management account. Organizations
-// calls it inside the transaction that removes the account.
-func (s *Service) AccountLeftOrganization(tx store.Tx, orgID, accountID string, how organizations.Departure) error {
-	// Associations arrive with the member-account issue; until then an
-	// account has no per-member state here to end.
-	return nil
-}
+// Automation keeps per-member state (associations) that Organizations must
+// end when an account leaves.
+var _ organizations.MembershipListener = (*Service)(nil)

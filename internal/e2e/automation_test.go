@@ -177,11 +177,11 @@ func TestAutomationUnknownAndUnimplementedOperations(t *testing.T) {
 	if c.header.Get("Smithy-Protocol") != "rpc-v2-cbor" {
 		t.Error("the CBOR error lacks Smithy-Protocol")
 	}
-	c = e.cborCall(t, "ListAutomationRules", "777777777777", smithycbor.Map{})
+	c = e.cborCall(t, "ListRecommendedActionSummaries", "777777777777", smithycbor.Map{})
 	if got := decodeCBORBody(t, c); c.status != 501 || got["__type"] != acoNamespace+"NotImplementedException" {
 		t.Errorf("unimplemented CBOR operation: %d %v", c.status, got)
 	}
-	c = e.jsonCall(t, "1.0", "ComputeOptimizerAutomationService.ListAutomationRules", "777777777777", "{}")
+	c = e.jsonCall(t, "1.0", "ComputeOptimizerAutomationService.ListRecommendedActionSummaries", "777777777777", "{}")
 	if got := decodeJSONBody(t, c); c.status != 501 || got["__type"] != acoNamespace+"NotImplementedException" {
 		t.Errorf("unimplemented JSON operation: %d %v", c.status, got)
 	}
