@@ -25,6 +25,9 @@ type config struct {
 	LogLevel       slog.Level
 	LogFormat      string
 	Sync           string
+	// AdminToken guards the admin API in sigv4 mode; empty means the one
+	// kept in the data dir (generated on first start).
+	AdminToken string
 }
 
 // parseConfig reads flags; each flag's default comes from its environment
@@ -46,6 +49,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	level := fs.String("log-level", env("ORGSTACK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (ORGSTACK_LOG_LEVEL)")
 	format := fs.String("log-format", env("ORGSTACK_LOG_FORMAT", "text"), "log format: text or json (ORGSTACK_LOG_FORMAT)")
 	sync := fs.String("sync", env("ORGSTACK_SYNC", "full"), "SQLite durability: full (survives power loss) or normal (survives a crash of orgstack) (ORGSTACK_SYNC)")
+	adminToken := fs.String("admin-token", "", "bearer token of the admin API with --auth sigv4; default: generated on first start and kept in the data dir (ORGSTACK_ADMIN_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, flagHelp
@@ -55,7 +59,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	c := &config{Listen: *listen, DataDir: *dataDir, DefaultAccount: *account, LogFormat: *format, Sync: *sync}
+	c := &config{Listen: *listen, DataDir: *dataDir, DefaultAccount: *account, LogFormat: *format, Sync: *sync, AdminToken: *adminToken}
+	if c.AdminToken == "" {
+		// Read after parsing, so that -h never prints the secret as a default.
+		c.AdminToken = getenv("ORGSTACK_ADMIN_TOKEN")
+	}
 	switch server.AuthMode(*auth) {
 	case server.AuthOpen, server.AuthSigV4:
 		c.Auth = server.AuthMode(*auth)

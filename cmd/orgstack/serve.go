@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/orgstack/orgstack/internal/app"
-	"github.com/orgstack/orgstack/internal/server"
 	"github.com/orgstack/orgstack/internal/store"
 	"github.com/orgstack/orgstack/internal/store/sqlite"
 )
@@ -46,8 +45,9 @@ func serveCommand(ctx context.Context, args []string) int {
 // it stops accepting, lets in-flight requests finish, and closes the store.
 // ready, when not nil, receives the listening address.
 func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- string) error {
-	if cfg.Auth == server.AuthSigV4 {
-		return errors.New("--auth sigv4 is not supported yet; use --auth open")
+	token, err := adminToken(cfg, log)
+	if err != nil {
+		return err
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -65,6 +65,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 		Auth:           cfg.Auth,
 		DefaultAccount: cfg.DefaultAccount,
 		ClockMode:      cfg.Clock,
+		AdminToken:     token,
 	})
 	if err != nil {
 		return err
@@ -82,6 +83,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 	info := st.Info()
 	log.Info("orgstack listening", "addr", ln.Addr().String(), "version", version,
 		"store", info.Engine, "location", info.Location, "auth", cfg.Auth, "clock", cfg.Clock)
+	warnIfExposed(log, cfg, ln.Addr())
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
