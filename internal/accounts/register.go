@@ -68,6 +68,14 @@ func Register(tx store.Tx, reg Registration, now time.Time) (*Account, *Credenti
 		}
 	case !ValidID(id):
 		return nil, nil, fmt.Errorf("%w: account id %q is not 12 digits", ErrInvalid, id)
+	default:
+		// Checked first: a taken id would otherwise show as its default
+		// email being taken.
+		if _, err := Get(tx, id); err == nil {
+			return nil, nil, fmt.Errorf("%w: %s", ErrExists, id)
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, nil, err
+		}
 	}
 	a := &Account{
 		ID:         id,

@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +31,10 @@ import (
 const testAdminToken = "test-admin-token-0123456789"
 
 // newSigV4Env starts an orgstack with --auth sigv4 and testAdminToken.
-func newSigV4Env(t testing.TB) *env {
+func newSigV4Env(t testing.TB) *env { return newSigV4EnvWith(t, nil) }
+
+// newSigV4EnvWith is newSigV4Env logging to log (nowhere when nil).
+func newSigV4EnvWith(t testing.TB, log *slog.Logger) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, sqlite.Options{Path: ":memory:"})
@@ -37,7 +42,7 @@ func newSigV4Env(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	a, err := app.New(ctx, st, app.Config{Version: "test", Auth: server.AuthSigV4, AdminToken: testAdminToken})
+	a, err := app.New(ctx, st, app.Config{Version: "test", Auth: server.AuthSigV4, AdminToken: testAdminToken, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,5 +329,53 @@ func mustUnmarshal(t testing.TB, b []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("not JSON: %v: %q", err, b)
+	}
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines may log into.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestSecretsNeverLogged(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	e := newSigV4EnvWith(t, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	ctx := context.Background()
+	mgmt, creds := e.registerSigned(t, "")
+	member, _ := e.registerSigned(t, "")
+	e.putRole(t, testAdminToken, member, mgmt, "")
+	session := assumeRole(t, e.stsWith(creds), "arn:aws:iam::"+member+":role/OrganizationAccountAccessRole", "s1", 0)
+	organizations.NewFromConfig(e.configWith(session)).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	bad := session
+	bad.SecretAccessKey = "wrong"
+	organizations.NewFromConfig(e.configWith(bad)).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	e.adminAs(t, "wrong-token", "GET", "/_orgstack/accounts", "")
+
+	out := logs.String()
+	for name, secret := range map[string]string{
+		"root secret": creds.SecretAccessKey, "session secret": session.SecretAccessKey,
+		"session token": session.SessionToken, "admin token": testAdminToken,
+	} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the %s is in the log", name)
+		}
+	}
+	// The access log does name the key and the account.
+	if !strings.Contains(out, "access_key_id="+session.AccessKeyID) || !strings.Contains(out, "account="+member) {
+		t.Errorf("the access log lacks the key id or account:\n%s", out)
 	}
 }
