@@ -1,0 +1,55 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+)
+
+// BenchmarkDescribeOrganizationAuth compares DescribeOrganization through
+// the Go SDK against --auth open and --auth sigv4 in one run, so that the
+// figures share the machine's state. The difference is what verifying
+// every signature (a key lookup in the store, the canonical request, one
+// HMAC with a cached signing key) costs end to end:
+//
+//	go test ./internal/e2e -run '^$' -bench DescribeOrganizationAuth -cpu 2 -count 5
+func BenchmarkDescribeOrganizationAuth(b *testing.B) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	open := newEnvWith(b, log)
+	openCfg := open.awsConfig(mgmtAccount)
+
+	signed := newSigV4EnvWith(b, log)
+	_, creds := signed.registerSigned(b, "")
+	signedCfg := signed.configWith(creds)
+
+	for _, cfg := range []aws.Config{openCfg, signedCfg} {
+		if _, err := organizations.NewFromConfig(cfg).CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run := func(b *testing.B, cfg aws.Config) {
+		cfg.HTTPClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+		client := organizations.NewFromConfig(cfg)
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				out, err := client.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+				if err != nil || out.Organization == nil {
+					b.Errorf("DescribeOrganization: %v", err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	}
+	b.Run("open", func(b *testing.B) { run(b, openCfg) })
+	b.Run("sigv4", func(b *testing.B) { run(b, signedCfg) })
+}
