@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/orgstack/orgstack/internal/idgen"
@@ -17,6 +18,10 @@ import (
 const (
 	keyBucket      = "accounts.keys"         // access key id -> Credential
 	keyIndexBucket = "accounts.account-keys" // account id + "/" + access key id -> ""
+	// Temporary credentials by expiry, so that ended sessions can be
+	// dropped oldest first: expiration (RFC 3339, UTC, fixed width) + "/" +
+	// access key id -> "".
+	expiryBucket = "accounts.session-expiry"
 
 	// AWS access key ids are a four-letter prefix and 16 characters of the
 	// RFC 4648 base32 alphabet; AKIA marks long-term keys, ASIA temporary
@@ -103,7 +108,48 @@ func NewSessionKey(tx store.Tx, accountID string, s Session, now time.Time) (*Cr
 	token := base64.StdEncoding.EncodeToString([]byte(idgen.String(idgen.Alnum, 96)))
 	s.TokenHash = hashToken(token)
 	c := &Credential{AccountID: accountID, CreatedAt: now, SecretAccessKey: idgen.String(secretAlphabet, 40), Session: &s}
-	return c, token, createKey(tx, prefixTemporary, c)
+	if err := createKey(tx, prefixTemporary, c); err != nil {
+		return nil, "", err
+	}
+	return c, token, tx.Put(expiryBucket, expiryKey(c), nil)
+}
+
+const expiryFormat = "2006-01-02T15:04:05.000000000Z" // sorts as time does
+
+func expiryKey(c *Credential) string {
+	return c.Session.Expiration.UTC().Format(expiryFormat) + "/" + c.AccessKeyID
+}
+
+// PurgeExpiredSessions deletes up to limit temporary credentials that
+// expired before now, oldest first, and says how many. Expired sessions are
+// refused anyway; this only keeps them from piling up in the store.
+func PurgeExpiredSessions(tx store.Tx, now time.Time, limit int) (int, error) {
+	cutoff := now.UTC().Format(expiryFormat)
+	var done []string
+	err := tx.Scan(expiryBucket, "", "", limit, func(key string, _ []byte) error {
+		if key >= cutoff {
+			return store.ErrStop
+		}
+		done = append(done, key)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, key := range done {
+		akid := key[strings.LastIndexByte(key, '/')+1:]
+		c, err := LookupKey(tx, akid)
+		if err == nil {
+			err = DeleteKey(tx, c.AccountID, akid)
+		}
+		if errors.Is(err, ErrNoKey) {
+			err = tx.Delete(expiryBucket, key) // deleted through the admin API meanwhile
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(done), nil
 }
 
 // createKey gives c a fresh access key id with the prefix and stores it.
@@ -142,6 +188,11 @@ func DeleteKey(tx store.Tx, accountID, accessKeyID string) error {
 	}
 	if err := tx.Delete(keyBucket, accessKeyID); err != nil {
 		return err
+	}
+	if c.Temporary() {
+		if err := tx.Delete(expiryBucket, expiryKey(c)); err != nil {
+			return err
+		}
 	}
 	return tx.Delete(keyIndexBucket, accountID+"/"+accessKeyID)
 }

@@ -136,3 +136,48 @@ func TestIsAccessKeyID(t *testing.T) {
 		}
 	}
 }
+
+func TestPurgeExpiredSessions(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	ctx := context.Background()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var ids []string
+	err := st.Write(ctx, func(tx store.Tx) error {
+		if _, err := Ensure(tx, "111111111111", now); err != nil {
+			return err
+		}
+		for i := 1; i <= 3; i++ {
+			c, _, err := NewSessionKey(tx, "111111111111", Session{Expiration: now.Add(time.Duration(i) * time.Hour)}, now)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, c.AccessKeyID)
+		}
+		// One deleted by hand first: the purge must not trip over it.
+		return DeleteKey(tx, "111111111111", ids[0])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Write(ctx, func(tx store.Tx) error {
+		n, err := PurgeExpiredSessions(tx, now.Add(150*time.Minute), 10)
+		if err != nil || n != 1 {
+			return fmt.Errorf("purged %d, %v; want 1", n, err)
+		}
+		if _, err := LookupKey(tx, ids[1]); !errors.Is(err, ErrNoKey) {
+			return fmt.Errorf("expired session still there: %v", err)
+		}
+		if _, err := LookupKey(tx, ids[2]); err != nil {
+			return fmt.Errorf("live session purged: %v", err)
+		}
+		left, err := KeyIDs(tx, "111111111111")
+		if len(left) != 1 || left[0] != ids[2] {
+			return fmt.Errorf("keys left %v, %v", left, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -209,6 +209,11 @@ func (s *Service) assumeRole(ctx context.Context, requestID string, params url.V
 				"The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 		}
 		now := s.clock.Now()
+		// Each new session clears away a few that have ended, so that
+		// they never pile up and the cost stays bounded per call.
+		if _, err := accounts.PurgeExpiredSessions(tx, now, 8); err != nil {
+			return err
+		}
 		cred, token, err := accounts.NewSessionKey(tx, role.AccountID, accounts.Session{
 			Expiration:      now.Add(duration),
 			RoleName:        role.Name,
