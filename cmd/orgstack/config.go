@@ -1,14 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/orgstack/orgstack/internal/clock"
+	"github.com/orgstack/orgstack/internal/organizations"
 	"github.com/orgstack/orgstack/internal/server"
 )
 
@@ -28,6 +31,8 @@ type config struct {
 	// AdminToken guards the admin API in sigv4 mode; empty means the one
 	// kept in the data dir (generated on first start).
 	AdminToken string
+	// Quotas are Organizations' quotas when the store holds no override.
+	Quotas organizations.Quotas
 }
 
 // parseConfig reads flags; each flag's default comes from its environment
@@ -49,6 +54,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	level := fs.String("log-level", env("ORGSTACK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (ORGSTACK_LOG_LEVEL)")
 	format := fs.String("log-format", env("ORGSTACK_LOG_FORMAT", "text"), "log format: text or json (ORGSTACK_LOG_FORMAT)")
 	sync := fs.String("sync", env("ORGSTACK_SYNC", "full"), "SQLite durability: full (survives power loss) or normal (survives a crash of orgstack) (ORGSTACK_SYNC)")
+	accountsPerOrg := fs.Int("quota-accounts-per-org", 0, "accounts per organization; 0 keeps AWS's default of 10 (ORGSTACK_QUOTA_ACCOUNTS_PER_ORG)")
+	var quotaSets quotaFlag
+	if v := getenv("ORGSTACK_QUOTAS"); v != "" {
+		for _, kv := range strings.Split(v, ",") {
+			quotaSets = append(quotaSets, strings.TrimSpace(kv))
+		}
+	}
+	fs.Var(&quotaSets, "quota", "set any Organizations quota or background duration, as name=value (repeatable; names as GET /_orgstack/quotas shows them, e.g. ouDepth=5 or createAccountDuration=30s) (ORGSTACK_QUOTAS, comma-separated)")
 	adminToken := fs.String("admin-token", "", "bearer token of the admin API with --auth sigv4; default: generated on first start and kept in the data dir (ORGSTACK_ADMIN_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -86,7 +99,57 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if c.Sync != "full" && c.Sync != "normal" {
 		return nil, fmt.Errorf("--sync: unknown mode %q (want full or normal)", c.Sync)
 	}
+	if c.Quotas, err = quotaSets.quotas(); err != nil {
+		return nil, fmt.Errorf("--quota: %w", err)
+	}
+	n := *accountsPerOrg
+	if n == 0 {
+		if v := getenv("ORGSTACK_QUOTA_ACCOUNTS_PER_ORG"); v != "" {
+			if n, err = strconv.Atoi(v); err != nil {
+				return nil, fmt.Errorf("ORGSTACK_QUOTA_ACCOUNTS_PER_ORG: %q is not a number", v)
+			}
+		}
+	}
+	if n != 0 {
+		c.Quotas.AccountsPerOrganization = n
+	}
+	if err := c.Quotas.Validate(); err != nil {
+		return nil, fmt.Errorf("quotas: %w", err)
+	}
 	return c, nil
+}
+
+// quotaFlag collects --quota name=value settings.
+type quotaFlag []string
+
+func (f *quotaFlag) String() string { return strings.Join(*f, ",") }
+
+func (f *quotaFlag) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("%q is not name=value", v)
+	}
+	*f = append(*f, v)
+	return nil
+}
+
+// quotas applies the settings to AWS's defaults, each value decoded as
+// the JSON of GET /_orgstack/quotas would carry it (numbers, or duration
+// strings such as "96h").
+func (f quotaFlag) quotas() (organizations.Quotas, error) {
+	q := organizations.DefaultQuotas()
+	for _, kv := range f {
+		name, value, _ := strings.Cut(kv, "=")
+		lit := value
+		if _, err := strconv.Atoi(value); err != nil {
+			lit = strconv.Quote(value)
+		}
+		dec := json.NewDecoder(strings.NewReader(`{` + strconv.Quote(name) + `:` + lit + `}`))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&q); err != nil {
+			return q, fmt.Errorf("%s: %v", kv, err)
+		}
+	}
+	return q, nil
 }
 
 func (c *config) logger(w io.Writer) *slog.Logger {

@@ -66,10 +66,12 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 		DefaultAccount: cfg.DefaultAccount,
 		ClockMode:      cfg.Clock,
 		AdminToken:     token,
+		OrgQuotas:      &cfg.Quotas,
 	})
 	if err != nil {
 		return err
 	}
+	defer a.Close() // stops background work before the store closes
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/orgstack/orgstack/internal/automation"
 	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/organizations"
+	"github.com/orgstack/orgstack/internal/runner"
 	"github.com/orgstack/orgstack/internal/server"
 	"github.com/orgstack/orgstack/internal/store"
 	"github.com/orgstack/orgstack/internal/sts"
@@ -25,6 +26,9 @@ type Config struct {
 	Auth           server.AuthMode
 	DefaultAccount string
 	ClockMode      clock.Mode
+	// OrgQuotas are Organizations' quotas while the store holds no
+	// override; nil means AWS's defaults.
+	OrgQuotas *organizations.Quotas
 	// AdminToken guards the admin API when Auth is sigv4.
 	AdminToken string
 }
@@ -36,6 +40,9 @@ type App struct {
 	Organizations *organizations.Service
 	Automation    *automation.Service
 	Server        *server.Server
+	// Runner does every domain's background work; New starts it and
+	// Close stops it.
+	Runner *runner.Runner
 }
 
 // New wires an orgstack over st. The caller owns st and closes it after
@@ -46,6 +53,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	}
 	clk := clock.New(cfg.ClockMode, nil)
 	a := &App{Store: st, Clock: clk}
+	a.Runner = runner.New(runner.Options{Store: st, Clock: clk, Logger: cfg.Logger})
 	a.Automation = automation.New(automation.Options{Store: st, Clock: clk})
 	a.Organizations = organizations.New(organizations.Options{
 		Store: st,
@@ -53,6 +61,8 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		// Services that keep per-member state hear, inside the same
 		// transaction, of every account that leaves an organization.
 		MembershipListeners: []organizations.MembershipListener{a.Automation},
+		Quotas:              cfg.OrgQuotas,
+		Runner:              a.Runner,
 	})
 	srv, err := server.New(ctx, server.Options{
 		Store:          st,
@@ -66,12 +76,26 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		Membership:     membership,
 		Query:          sts.New(sts.Options{Store: st, Clock: clk}),
 		AdminToken:     cfg.AdminToken,
+		AdminRoutes:    a.Organizations.QuotasAdminRoutes(),
+		// Moving virtual time returns only after the work it made due ran.
+		AfterClockChange: func(ctx context.Context) {
+			if err := a.Runner.Settle(ctx); err != nil && cfg.Logger != nil {
+				cfg.Logger.Error("running jobs after a clock change", "error", err)
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.Server = srv
+	a.Runner.Start()
 	return a, nil
+}
+
+// Close stops the background runner, letting a job in progress finish.
+// Call it before closing the store.
+func (a *App) Close() {
+	a.Runner.Stop()
 }
 
 // Backends are the services as the server mounts them.

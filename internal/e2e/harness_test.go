@@ -52,6 +52,7 @@ func newEnvWith(t testing.TB, log *slog.Logger) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(a.Close) // before the store closes: cleanups run last-in first-out
 	hs := httptest.NewServer(a.Handler())
 	t.Cleanup(hs.Close)
 	return &env{URL: hs.URL, Store: st, Clock: a.Clock, App: a}

@@ -6,6 +6,7 @@ import (
 	"github.com/orgstack/orgstack/internal/accounts"
 	api "github.com/orgstack/orgstack/internal/api/organizations"
 	"github.com/orgstack/orgstack/internal/idgen"
+	"github.com/orgstack/orgstack/internal/pagination"
 	"github.com/orgstack/orgstack/internal/store"
 )
 
@@ -57,6 +58,12 @@ func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganiza
 			Status:       string(api.AccountStatusActive),
 			JoinedMethod: string(api.AccountJoinedMethodInvited),
 			JoinedAt:     now,
+		}
+		// List operations run in read-only transactions and cannot
+		// create the NextToken signing key on first use; make sure it
+		// exists before any organization can be listed.
+		if _, err := pagination.Load(tx); err != nil {
+			return err
 		}
 		if err := r.createOrg(org); err != nil {
 			return err
@@ -135,18 +142,54 @@ func (s *Service) DeleteOrganization(ctx context.Context, _ *api.DeleteOrganizat
 		if n > 1 {
 			return api.NewOrganizationNotEmptyException("The organization still has member accounts; remove every account except the management account first.")
 		}
-		if err := r.removeMember(m); err != nil {
-			return err
-		}
-		if err := tx.Delete(bucketRoots, org.RootID); err != nil {
-			return err
-		}
-		return tx.Delete(bucketOrgs, org.ID)
+		return s.deleteOrganization(r, org, m)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &api.DeleteOrganizationOutput{}, nil
+}
+
+// deleteOrganization removes an organization that has only its
+// management account left, and everything it owns: OUs and their tags,
+// the root and its tags, handshakes, CreateAccount records, closure
+// records, trusted services and delegated administrators. The management
+// account departs the way AWS logs it (LEFT) and stays in the universe.
+func (s *Service) deleteOrganization(r repo, org *organization, mgmt *member) error {
+	ous, err := r.orgOUIDs(org.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ous {
+		u, err := r.ou(id)
+		if err != nil {
+			return err
+		}
+		if err := r.deleteOU(u); err != nil {
+			return err
+		}
+	}
+	if err := r.deleteHandshakesOfOrg(org.ID); err != nil {
+		return err
+	}
+	if err := r.deleteCreateRequestsOfOrg(org.ID); err != nil {
+		return err
+	}
+	for _, b := range []string{bucketClosing, bucketClosures, bucketTrustedServices} {
+		if _, err := r.tx.DeletePrefix(b, org.ID+"/"); err != nil {
+			return err
+		}
+	}
+	if err := r.deleteTags(org.RootID); err != nil {
+		return err
+	}
+	if err := s.depart(r, org, mgmt, DepartureLeft); err != nil {
+		return err
+	}
+	if err := r.tx.Delete(bucketRoots, org.RootID); err != nil {
+		return err
+	}
+	return r.tx.Delete(bucketOrgs, org.ID)
 }
 
 // describe renders an organization as the API shows it. The deprecated

@@ -58,6 +58,21 @@ type Quotas struct {
 	// TagsPerResource bounds the tags of an account, root, OU or policy
 	// (MAX_TAG_LIMIT_EXCEEDED). AWS: 50.
 	TagsPerResource int `json:"tagsPerResource"`
+
+	// Not limits but the durations of what AWS does in the background,
+	// settable the same way so that a test can hold a request in progress.
+	//
+	// CreateAccountDuration is how long a CreateAccount request stays
+	// IN_PROGRESS (default 0: the runner finishes it right after the
+	// response). CloseAccountDuration is how long a closed account stays
+	// PENDING_CLOSURE before it is SUSPENDED (default 0 likewise; AWS
+	// says "a few minutes"). ClosedAccountRetention is AWS's 90-day
+	// post-closure period: a SUSPENDED account stays in its organization
+	// (listed, counting toward the account quota) until then, and then
+	// departs for good (AccountDepartedOrganization, CLEANED).
+	CreateAccountDuration  Duration `json:"createAccountDuration"`
+	CloseAccountDuration   Duration `json:"closeAccountDuration"`
+	ClosedAccountRetention Duration `json:"closedAccountRetention"`
 }
 
 // DefaultQuotas are AWS's defaults.
@@ -75,6 +90,7 @@ func DefaultQuotas() Quotas {
 		OUDepth:                    5,
 		InvitationsPerDay:          20,
 		TagsPerResource:            50,
+		ClosedAccountRetention:     Duration(90 * 24 * time.Hour),
 	}
 }
 
@@ -125,8 +141,18 @@ func (q Quotas) Validate() error {
 	if q.ClosureWindow <= 0 {
 		return errors.New("closureWindow must be positive")
 	}
-	if q.CreatedAccountRemovalWait < 0 {
-		return errors.New("createdAccountRemovalWait must not be negative")
+	for _, d := range []struct {
+		name string
+		v    Duration
+	}{
+		{"createdAccountRemovalWait", q.CreatedAccountRemovalWait},
+		{"createAccountDuration", q.CreateAccountDuration},
+		{"closeAccountDuration", q.CloseAccountDuration},
+		{"closedAccountRetention", q.ClosedAccountRetention},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("%s must not be negative", d.name)
+		}
 	}
 	return nil
 }

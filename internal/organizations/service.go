@@ -13,6 +13,7 @@ import (
 	"github.com/orgstack/orgstack/internal/auth"
 	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/protocol"
+	"github.com/orgstack/orgstack/internal/runner"
 	"github.com/orgstack/orgstack/internal/store"
 )
 
@@ -25,6 +26,9 @@ type Options struct {
 	// Quotas are the limits used while the store holds no override
 	// (POST /_orgstack/quotas); nil means AWS's defaults.
 	Quotas *Quotas
+	// Runner does what AWS does in the background (finishing account
+	// creation and closure). Without one, that work waits forever.
+	Runner *runner.Runner
 }
 
 // Service implements the Organizations API.
@@ -36,6 +40,7 @@ type Service struct {
 	clock         clock.Clock
 	listeners     []MembershipListener
 	defaultQuotas Quotas
+	runner        *runner.Runner
 }
 
 var _ api.Handler = (*Service)(nil)
@@ -45,6 +50,10 @@ func New(opts Options) *Service {
 	s := &Service{store: opts.Store, clock: opts.Clock, listeners: opts.MembershipListeners, defaultQuotas: DefaultQuotas()}
 	if opts.Quotas != nil {
 		s.defaultQuotas = *opts.Quotas
+	}
+	if opts.Runner != nil {
+		s.runner = opts.Runner
+		s.registerJobs(opts.Runner)
 	}
 	return s
 }

@@ -134,6 +134,9 @@ func (s *Server) handleSetClock(w http.ResponseWriter, r *http.Request) {
 	}
 	s.opts.Clock.Restore(next)
 	s.log.Info("clock changed", "mode", next.Mode, "now", next.Now)
+	if s.opts.AfterClockChange != nil {
+		s.opts.AfterClockChange(r.Context())
+	}
 	writeJSON(w, http.StatusOK, s.clockResponse())
 }
 

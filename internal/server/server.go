@@ -57,6 +57,11 @@ type Options struct {
 	// http.ServeMux pattern ("POST /_orgstack/accounts"). They are served
 	// with the server's admin endpoints and under the same guard.
 	AdminRoutes map[string]http.Handler
+	// AfterClockChange, when set, runs after POST /_orgstack/clock moved
+	// the clock and before it answers: the background runner settles
+	// there, so the work the new time made due is done when the call
+	// returns.
+	AfterClockChange func(ctx context.Context)
 	// Query is the awsQuery service (STS) served on the same port, if any.
 	Query QueryService
 	// AdminToken guards the admin API in sigv4 mode: every /_orgstack/
