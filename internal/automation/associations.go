@@ -196,6 +196,9 @@ func associate(tx store.Tx, now time.Time, r *requester, id string) (string, err
 				e.OptedOutAt.Format(time.RFC3339), e.OptedOutAt.Add(optInWait).Format(time.RFC3339)), nil
 		}
 		e.Status, e.StatusReason = string(api.EnrollmentStatusActive), ""
+		if err := ensureSigningKey(tx); err != nil {
+			return "", err
+		}
 	}
 	e.AssociatedOrg, e.RuleMode, e.UpdatedAt = r.mem.OrgID, string(api.OrganizationRuleModeAnyAllowed), now
 	return "", putEnrollment(tx, id, e)
@@ -244,7 +247,7 @@ func (s *Service) ListAccounts(ctx context.Context, in *api.ListAccountsInput) (
 		return nil, err
 	}
 	out := &api.ListAccountsOutput{Accounts: []api.AccountInfo{}}
-	err = s.store.Write(ctx, func(tx store.Tx) error { // Write: see newPager
+	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r, err := s.managerFor(tx, p.AccountID, "ListAccounts")
 		if err != nil {
 			return err

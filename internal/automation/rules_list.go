@@ -30,7 +30,7 @@ func (s *Service) ListAutomationRules(ctx context.Context, in *api.ListAutomatio
 		}
 	}
 	out := &api.ListAutomationRulesOutput{AutomationRules: []api.AutomationRule{}}
-	err = s.store.Write(ctx, func(tx store.Tx) error { // Write: see newPager
+	err = s.store.Read(ctx, func(tx store.Tx) error {
 		req, err := loadRequester(tx, p.AccountID)
 		if err != nil {
 			return err

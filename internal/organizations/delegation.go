@@ -116,9 +116,8 @@ func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *api.ListD
 		return nil, err
 	}
 	out := &api.ListDelegatedAdministratorsOutput{DelegatedAdministrators: []api.DelegatedAdministrator{}}
-	// A Write, not a Read: the first page ever listed creates the
-	// store's token-signing key (pagination.Load).
-	err = s.store.Write(ctx, func(tx store.Tx) error {
+	// A Read: CreateOrganization made the token-signing key.
+	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
 		org, err := r.orgForReader(p.AccountID, "ListDelegatedAdministrators")
 		if err != nil {
@@ -196,9 +195,8 @@ func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *api.L
 		return nil, err
 	}
 	out := &api.ListDelegatedServicesForAccountOutput{DelegatedServices: []api.DelegatedService{}}
-	// A Write, not a Read: the first page ever listed creates the
-	// store's token-signing key (pagination.Load).
-	err = s.store.Write(ctx, func(tx store.Tx) error {
+	// A Read: CreateOrganization made the token-signing key.
+	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
 		org, err := r.orgForReader(p.AccountID, "ListDelegatedServicesForAccount")
 		if err != nil {

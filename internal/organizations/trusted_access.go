@@ -138,9 +138,8 @@ func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *a
 		return nil, err
 	}
 	out := &api.ListAWSServiceAccessForOrganizationOutput{EnabledServicePrincipals: []api.EnabledServicePrincipal{}}
-	// A Write, not a Read: the first page ever listed creates the
-	// store's token-signing key (pagination.Load).
-	err = s.store.Write(ctx, func(tx store.Tx) error {
+	// A Read: CreateOrganization made the token-signing key.
+	err = s.store.Read(ctx, func(tx store.Tx) error {
 		org, err := repo{tx}.orgForReader(p.AccountID, "ListAWSServiceAccessForOrganization")
 		if err != nil {
 			return err
