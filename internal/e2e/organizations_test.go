@@ -117,7 +117,7 @@ func TestInvalidInputGetsInvalidInputException(t *testing.T) {
 func TestUnimplementedOperationSaysSo(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	_, err := e.orgs(mgmtAccount).ListHandshakesForAccount(context.Background(), &organizations.ListHandshakesForAccountInput{})
+	_, err := e.orgs(mgmtAccount).ListInboundResponsibilityTransfers(context.Background(), &organizations.ListInboundResponsibilityTransfersInput{Type: types.ResponsibilityTransferTypeBilling})
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NotImplementedException" {
 		t.Fatalf("err = %v, want NotImplementedException", err)

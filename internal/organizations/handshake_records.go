@@ -38,10 +38,17 @@ type handshake struct {
 	// TargetType and TargetID are the recipient as the request named it
 	// (ACCOUNT and an id, or EMAIL and an address); AccountID is the
 	// account of the universe that answers it.
-	TargetType  string    `json:"targetType"`
-	TargetID    string    `json:"targetId"`
-	AccountID   string    `json:"accountId"`
-	Notes       *string   `json:"notes,omitempty"`
+	// The organization-wide ENABLE_ALL_FEATURES request has no single
+	// recipient: its three fields are empty and it is not indexed by account.
+	TargetType string  `json:"targetType,omitempty"`
+	TargetID   string  `json:"targetId,omitempty"`
+	AccountID  string  `json:"accountId,omitempty"`
+	Notes      *string `json:"notes,omitempty"`
+	// FeatureSet is the organization's feature set when the handshake was
+	// sent, as the recipient was shown it.
+	FeatureSet string `json:"featureSet"`
+	// Tags go on the invited account when it joins.
+	Tags        []tag     `json:"tags,omitempty"`
 	RequestedAt time.Time `json:"requestedAt"`
 	ExpiresAt   time.Time `json:"expiresAt"`
 	// ClosedAt is when the handshake reached ACCEPTED, DECLINED or
@@ -96,6 +103,9 @@ func (r repo) createHandshake(h *handshake) error {
 	if err := r.tx.Put(bucketHandshakesByOrg, h.OrgID+"/"+h.ID, nil); err != nil {
 		return err
 	}
+	if h.AccountID == "" {
+		return nil
+	}
 	return r.tx.Put(bucketHandshakesByAcc, h.AccountID+"/"+h.ID, nil)
 }
 
@@ -110,6 +120,9 @@ func (r repo) deleteHandshake(h *handshake) error {
 	}
 	if err := r.tx.Delete(bucketHandshakesByOrg, h.OrgID+"/"+h.ID); err != nil {
 		return err
+	}
+	if h.AccountID == "" {
+		return nil
 	}
 	return r.tx.Delete(bucketHandshakesByAcc, h.AccountID+"/"+h.ID)
 }
@@ -139,6 +152,23 @@ func (r repo) handshakesOf(bucket, prefix string) ([]*handshake, error) {
 	return out, nil
 }
 
+// pendingInvitations counts the organization's invitations still open at
+// now: they hold a place under the accounts-per-organization quota until
+// they are declined, canceled or expire (FACTS §1).
+func (r repo) pendingInvitations(orgID string, now time.Time) (int, error) {
+	hs, err := r.orgHandshakes(orgID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, h := range hs {
+		if h.Action == string(api.ActionTypeInvite) && h.open(now) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (r repo) orgHandshakes(orgID string) ([]*handshake, error) {
 	return r.handshakesOf(bucketHandshakesByOrg, orgID+"/")
 }
@@ -149,14 +179,24 @@ func (r repo) accountHandshakes(accountID string) ([]*handshake, error) {
 
 // deleteHandshakesOfAccount deletes every handshake addressed to the
 // account, as AWS does when the account is removed from or leaves its
-// organization.
+// organization. A member that leaves while its approval to enable all
+// features is pending no longer holds that change up.
 func (r repo) deleteHandshakesOfAccount(accountID string) error {
 	hs, err := r.accountHandshakes(accountID)
 	if err != nil {
 		return err
 	}
+	var requests []string
 	for _, h := range hs {
 		if err := r.deleteHandshake(h); err != nil {
+			return err
+		}
+		if h.Action == string(api.ActionTypeEnableAllFeatures) && h.ParentID != "" {
+			requests = append(requests, h.ParentID)
+		}
+	}
+	for _, id := range requests {
+		if err := r.openIfAllApproved(id); err != nil {
 			return err
 		}
 	}
