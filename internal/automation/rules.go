@@ -561,17 +561,28 @@ func (s *Service) updateRule(tx store.Tx, now time.Time, accountID string, in *a
 			return nil, invalid("An AccountRule has no organizationConfiguration; it applies to its owner's account.")
 		}
 		r.OrgID, r.OrgConfig = "", nil
-	default:
-		cfg := r.OrgConfig
-		if in.OrganizationConfiguration != nil {
-			cfg = in.OrganizationConfiguration
+	case in.OrganizationConfiguration != nil || old.Type != api.RuleTypeOrganizationRule:
+		// A new configuration, or a rule that becomes an organization
+		// rule: the caller must be a manager and every account named a
+		// current target.
+		cfg := in.OrganizationConfiguration
+		if cfg == nil {
+			cfg = r.OrgConfig
 		}
-		// Whoever holds an organization rule after the change must be
-		// allowed to, and every account it names must still be a target.
 		if err := checkRuleType(tx, req, ruleInput{Type: r.Type, OrgConfig: cfg}); err != nil {
 			return nil, err
 		}
 		r.OrgID, r.OrgConfig = req.mem.OrgID, normalOrgConfig(cfg)
+	default:
+		// The configuration stays as it is, even if it names accounts
+		// disassociated since (the rule no longer applies to them); only
+		// the right to hold an organization rule is checked again.
+		if !req.manager {
+			return nil, api.NewAccessDeniedException("Only the management account or the delegated administrator for Compute Optimizer can change an OrganizationRule.")
+		}
+		if err := req.requireTrusted(); err != nil {
+			return nil, err
+		}
 	}
 	if same, err := sameRule(old, &r); err != nil || same {
 		return old, err

@@ -332,9 +332,16 @@ func TestOrganizationRules(t *testing.T) {
 			}
 
 			// Disassociating b: rules can no longer name it.
+			r3 := mustACO(t, e, wire, "CreateAutomationRule", mgmt, ruleIn(orgRule(a, b))).str("ruleArn")
 			mustACO(t, e, wire, "DisassociateAccounts", mgmt, map[string]any{"accountIds": ids(b)})
 			wantACOError(t, aco(t, e, wire, "CreateAutomationRule", da, ruleIn(orgRule(b))), "InvalidParameterValueException")
 			wantACOError(t, aco(t, e, wire, "UpdateAutomationRule", da, map[string]any{"ruleArn": arn, "ruleRevision": 2, "organizationConfiguration": map[string]any{"accountIds": ids(a, b)}}), "InvalidParameterValueException")
+			// A change that leaves the configuration alone still works,
+			// though the rule names b (it no longer applies to b).
+			u = mustACO(t, e, wire, "UpdateAutomationRule", mgmt, map[string]any{"ruleArn": r3, "ruleRevision": 1, "status": "Inactive"})
+			if u.num("ruleRevision") != 2 {
+				t.Errorf("status change of an organization rule: %v", u.body)
+			}
 			// The rule with no account list no longer shows to b.
 			wantACOError(t, aco(t, e, wire, "GetAutomationRule", b, map[string]any{"ruleArn": r2.str("ruleArn")}), "ResourceNotFoundException")
 			if g := mustACO(t, e, wire, "GetAutomationRule", a, map[string]any{"ruleArn": r2.str("ruleArn")}); g.str("ruleType") != "OrganizationRule" {
