@@ -193,7 +193,7 @@ func (s *Service) CreateAccount(ctx context.Context, in *api.CreateAccountInput)
 		if err != nil {
 			return err
 		}
-		if err := checkCreationTags(in.Tags, q.TagsPerResource); err != nil {
+		if err := validateTags(in.Tags, nil, q.TagsPerResource); err != nil {
 			return err
 		}
 		c := &createRequest{
@@ -336,7 +336,7 @@ func (s *Service) finishCreate(_ context.Context, tx store.Tx, j runner.Job) err
 		return err
 	}
 	// Open invitations hold places under the quota too (FACTS §1).
-	invited, err := r.openInvitations(org.ID, now)
+	invited, err := r.pendingInvitations(org.ID, now)
 	if err != nil {
 		return err
 	}
@@ -445,7 +445,7 @@ func (s *Service) CreateGovCloudAccount(ctx context.Context, in *api.CreateGovCl
 		if err != nil {
 			return err
 		}
-		if err := checkCreationTags(in.Tags, q.TagsPerResource); err != nil {
+		if err := validateTags(in.Tags, nil, q.TagsPerResource); err != nil {
 			return err
 		}
 		e := api.NewConstraintViolationException("The management account has no associated account in the AWS GovCloud (US) Region; orgstack emulates the commercial partition only.")
@@ -560,51 +560,4 @@ func (p *pager) scanFiltered(tx store.Tx, bucket, prefix string, budget int, fn 
 	}
 	tok := p.signer.Encode(p.scope, last)
 	return &tok, nil
-}
-
-// checkCreationTags refuses tags given at creation that TagResource would
-// refuse: a key twice (DUPLICATE_TAG_KEY), a key in the aws: namespace
-// (INVALID_SYSTEM_TAGS_PARAMETER), more than limit tags
-// (MAX_TAG_LIMIT_EXCEEDED); lengths and characters are the generated
-// validator's. TODO(org-accounts): replace with the shared validateTags
-// of tags_records.go once "org-structure" commits it.
-func checkCreationTags(tags []api.Tag, limit int) error {
-	seen := make(map[string]bool, len(tags))
-	for _, t := range tags {
-		k := *t.Key
-		if seen[k] {
-			e := api.NewInvalidInputException(fmt.Sprintf("The tag key %q appears more than once in the request.", k))
-			e.Reason = ptr(api.InvalidInputExceptionReasonDuplicateTagKey)
-			return e
-		}
-		seen[k] = true
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
-			e := api.NewInvalidInputException(fmt.Sprintf("The tag key %q is in the aws: namespace reserved for AWS.", k))
-			e.Reason = ptr(api.InvalidInputExceptionReasonInvalidSystemTagsParameter)
-			return e
-		}
-	}
-	if len(seen) > limit {
-		e := api.NewConstraintViolationException(fmt.Sprintf("A resource can have at most %d tags.", limit))
-		e.Reason = ptr(api.ConstraintViolationExceptionReasonMaxTagLimitExceeded)
-		return e
-	}
-	return nil
-}
-
-// openInvitations counts the organization's invitations still open at now.
-// TODO(org-accounts): use repo.pendingInvitations of handshake_records.go
-// once "org-structure" commits it.
-func (r repo) openInvitations(orgID string, now time.Time) (int, error) {
-	hs, err := r.orgHandshakes(orgID)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, h := range hs {
-		if h.Action == string(api.ActionTypeInvite) && h.open(now) {
-			n++
-		}
-	}
-	return n, nil
 }
