@@ -139,10 +139,22 @@ func (s *Service) updateEnrollment(tx store.Tx, now time.Time, accountID string,
 				e.OptedOutAt.Format(time.RFC3339), e.OptedOutAt.Add(optInWait).Format(time.RFC3339)))
 		}
 	case api.EnrollmentStatusInactive:
-		// The member's administrator decides; AWS's documentation tells the
-		// member to ask it, so the member is denied rather than misinformed.
 		if e.AssociatedOrg != "" {
-			return nil, api.NewAccessDeniedException("Your account is associated with your organization's management account; it must be disassociated (DisassociateAccounts) before it can disable Automation.")
+			managed, err := centrallyManaged(tx, accountID)
+			if err != nil {
+				return nil, err
+			}
+			// The member's administrator decides; AWS's documentation tells
+			// the member to ask it, so the member is denied.
+			if managed {
+				return nil, api.NewAccessDeniedException("Your account is associated with your organization's management account; it must be disassociated (DisassociateAccounts) before it can disable Automation.")
+			}
+			// While the management account itself has opted out, the
+			// association is dormant and the member may leave it by
+			// opting out; it is not restored when the management account
+			// opts in again (Compute Optimizer user guide, "Disabling
+			// Automation").
+			e.AssociatedOrg, e.RuleMode = "", string(api.OrganizationRuleModeNoneAllowed)
 		}
 		if err := deactivateRules(tx, now, accountID); err != nil {
 			return nil, err
@@ -154,4 +166,18 @@ func (s *Service) updateEnrollment(tx store.Tx, now time.Time, accountID string,
 		return nil, err
 	}
 	return e, putEnrollment(tx, accountID, e)
+}
+
+// centrallyManaged reports whether the account's organization currently
+// manages its Automation: the management account has Automation enabled.
+func centrallyManaged(tx store.Tx, accountID string) (bool, error) {
+	m, err := organizations.MembershipOf(tx, accountID)
+	if err != nil || m == nil {
+		return false, err
+	}
+	mgmt, err := loadEnrollment(tx, m.ManagementAccountID)
+	if err != nil {
+		return false, err
+	}
+	return mgmt.Status == string(api.EnrollmentStatusActive), nil
 }

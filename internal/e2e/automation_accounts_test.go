@@ -251,3 +251,32 @@ func TestRemoveAccountFromOrganizationEndsTheAssociation(t *testing.T) {
 		t.Errorf("disassociate a removed account: %v", r.body)
 	}
 }
+
+// TestManagementOptOutKeepsAssociations: while the management account has
+// opted out, associations are dormant: a member may opt out then, and
+// loses its association; the others keep theirs when the management
+// account opts in again.
+func TestManagementOptOutKeepsAssociations(t *testing.T) {
+	t.Parallel()
+	for i, wire := range acoWire {
+		t.Run(wire, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.Clock.Set(time.Date(2026, 4, 3, 8, 0, 0, 0, time.UTC))
+			mgmt, a, b := accountID(232+i, 1), accountID(232+i, 2), accountID(232+i, 3)
+			newACOOrg(t, e, wire, mgmt, a, b)
+			mustACO(t, e, wire, "AssociateAccounts", mgmt, map[string]any{"accountIds": ids(a, b)})
+			mustACO(t, e, wire, "UpdateEnrollmentConfiguration", mgmt, map[string]any{"status": "Inactive"})
+			mustACO(t, e, wire, "UpdateEnrollmentConfiguration", a, map[string]any{"status": "Inactive"})
+			e.Clock.Advance(24 * time.Hour)
+			optIn(t, e, wire, mgmt)
+			if got := mustACO(t, e, wire, "GetEnrollmentConfiguration", a, nil); got.str("status") != "Inactive" || got.str("organizationRuleMode") != "NoneAllowed" {
+				t.Errorf("a, which opted out meanwhile: %v", got.body)
+			}
+			if got := mustACO(t, e, wire, "GetEnrollmentConfiguration", b, nil); got.str("status") != "Active" || got.str("organizationRuleMode") != "AnyAllowed" {
+				t.Errorf("b keeps its association: %v", got.body)
+			}
+			wantACOError(t, aco(t, e, wire, "UpdateEnrollmentConfiguration", b, map[string]any{"status": "Inactive"}), "AccessDeniedException")
+		})
+	}
+}
