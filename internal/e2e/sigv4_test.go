@@ -141,7 +141,13 @@ func TestSigV4GoSDK(t *testing.T) {
 // signed builds a request signed by the Go SDK's signer at signTime.
 func signed(t *testing.T, e *env, creds aws.Credentials, service string, header map[string]string, body []byte, signTime time.Time) *http.Request {
 	t.Helper()
-	req, err := http.NewRequest("POST", e.URL+"/", bytes.NewReader(body))
+	return signedRequest(t, e.URL, creds, service, header, body, signTime)
+}
+
+// signedRequest is a POST to url signed by the Go SDK's signer at signTime.
+func signedRequest(t testing.TB, url string, creds aws.Credentials, service string, header map[string]string, body []byte, signTime time.Time) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("POST", url+"/", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
