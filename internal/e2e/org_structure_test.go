@@ -709,6 +709,11 @@ func TestInviteAndAccept(t *testing.T) {
 		if got, err := e.orgs(invitee).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{}); err != nil || aws.ToString(got.Organization.Id) != f.ID {
 			t.Errorf("DescribeOrganization as the new member = %+v, %v", got, err)
 		}
+		acct, err := e.orgs(mgmt).DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(invitee)})
+		if err != nil || acct.Account.JoinedMethod != types.AccountJoinedMethodInvited || !aws.ToTime(acct.Account.JoinedTimestamp).Equal(joined) ||
+			acct.Account.State != types.AccountStateActive {
+			t.Errorf("DescribeAccount = %+v, %v; want INVITED at %v", acct, err, joined)
+		}
 	})
 
 	t.Run("transitions out of ACCEPTED", func(t *testing.T) {
@@ -1184,4 +1189,96 @@ func TestListHandshakesForAccountOnAFreshServer(t *testing.T) {
 	if err != nil || len(out.Handshakes) != 0 || out.NextToken != nil {
 		t.Fatalf("ListHandshakesForAccount = %+v, %v", out, err)
 	}
+}
+
+// A member that leaves while its approval is pending no longer holds the
+// change up, and its handshakes go with it.
+func TestEnableAllFeaturesWhenAMemberLeaves(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	const mgmt, a, b = "316000000001", "316000000002", "316000000003"
+	if _, err := e.orgs(mgmt).CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: types.OrganizationFeatureSetConsolidatedBilling}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{a, b} {
+		h := invite(t, e, mgmt, byID(m), "")
+		if _, err := e.orgs(m).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, err := e.orgs(mgmt).EnableAllFeatures(ctx, &organizations.EnableAllFeaturesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, err := e.orgs(a).ListHandshakesForAccount(ctx, &organizations.ListHandshakesForAccountInput{Filter: &types.HandshakeFilter{ActionType: types.ActionTypeEnableAllFeatures}})
+	if err != nil || len(mine.Handshakes) != 1 {
+		t.Fatalf("a's approvals = %+v, %v", mine, err)
+	}
+	if _, err := e.orgs(a).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: mine.Handshakes[0].Id}); err != nil {
+		t.Fatal(err)
+	}
+	if got := describeHandshake(t, e, mgmt, aws.ToString(req.Handshake.Id)); got.State != types.HandshakeStateRequested {
+		t.Fatalf("request with b pending = %s", got.State)
+	}
+	if _, err := e.orgs(b).LeaveOrganization(ctx, &organizations.LeaveOrganizationInput{}); err != nil {
+		t.Fatalf("LeaveOrganization: %v", err)
+	}
+	left, err := e.orgs(b).ListHandshakesForAccount(ctx, &organizations.ListHandshakesForAccountInput{})
+	if err != nil || len(left.Handshakes) != 0 {
+		t.Errorf("handshakes of the departed account = %v, %v", handshakeIDs(left.Handshakes), err)
+	}
+	if got := describeHandshake(t, e, mgmt, aws.ToString(req.Handshake.Id)); got.State != types.HandshakeStateOpen {
+		t.Errorf("request after the last pending member left = %s, want OPEN", got.State)
+	}
+	if _, err := e.orgs(mgmt).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: req.Handshake.Id}); err != nil {
+		t.Fatal(err)
+	}
+	org, err := e.orgs(a).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil || org.Organization.FeatureSet != types.OrganizationFeatureSetAll {
+		t.Errorf("organization = %+v, %v", org, err)
+	}
+}
+
+func TestAcceptHandshakeConstraints(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	const mgmt1, mgmt2, both = "317000000001", "317000000002", "317000000003"
+	newOrgWithMembers(t, e, mgmt1)
+	newOrgWithMembers(t, e, mgmt2)
+
+	// Invited by two organizations, an account can join only one.
+	first := invite(t, e, mgmt1, byID(both), "")
+	second := invite(t, e, mgmt2, byID(both), "")
+	if _, err := e.orgs(both).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: first.Id}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.orgs(both).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: second.Id})
+	expectReason[*types.HandshakeConstraintViolationException](t, err, "ALREADY_IN_AN_ORGANIZATION")
+	if got := describeHandshake(t, e, both, aws.ToString(second.Id)); got.State != types.HandshakeStateOpen {
+		t.Errorf("refused acceptance changed the state to %s", got.State)
+	}
+	if _, err := e.orgs(both).DeclineHandshake(ctx, &organizations.DeclineHandshakeInput{HandshakeId: second.Id}); err != nil {
+		t.Errorf("declining the other invitation: %v", err)
+	}
+
+	// An account without a payment method cannot join.
+	id, _, _ := e.registerAccount(t, `{"accountId":"317000000004","email":"nopay@example.com","standalone":false}`)
+	h := invite(t, e, mgmt1, byID(id), "")
+	_, err = e.orgs(id).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id})
+	expectReason[*types.HandshakeConstraintViolationException](t, err, "PAYMENT_INSTRUMENT_REQUIRED")
+	if status, m := e.adminDo(t, "POST", "/_orgstack/accounts/"+id+"/standalone", `{"paymentMethod":true}`); status != http.StatusOK {
+		t.Fatalf("standalone = %d %v", status, m)
+	}
+	if _, err := e.orgs(id).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id}); err != nil {
+		t.Errorf("AcceptHandshake with a payment method: %v", err)
+	}
+
+	// Lowering the account quota below the members refuses acceptance.
+	const late = "317000000005"
+	lateInvite := invite(t, e, mgmt1, byID(late), "")
+	setQuotas(t, e, `{"accountsPerOrganization": 3}`)
+	_, err = e.orgs(late).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: lateInvite.Id})
+	expectReason[*types.HandshakeConstraintViolationException](t, err, "ACCOUNT_NUMBER_LIMIT_EXCEEDED")
 }

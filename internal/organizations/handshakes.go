@@ -192,6 +192,8 @@ func (s *Service) AcceptHandshake(ctx context.Context, in *api.AcceptHandshakeIn
 			err = s.finishAllFeatures(r, h, now)
 		case h.Action == string(api.ActionTypeEnableAllFeatures):
 			err = s.approveAllFeatures(r, h, now)
+		case h.Action == string(api.ActionTypeTransferResponsibility):
+			err = s.acceptTransfer(r, h, now)
 		default:
 			err = fmt.Errorf("handshake %s has unknown action %q", h.ID, h.Action)
 		}
@@ -225,6 +227,14 @@ func (s *Service) join(r repo, h *handshake, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	acct, err := accounts.Get(r.tx, h.AccountID)
+	if err != nil {
+		return err
+	}
+	if !acct.Standalone.PaymentMethod {
+		return errHandshakeConstraint(api.HandshakeConstraintViolationExceptionReasonPaymentInstrumentRequired,
+			"The account has no payment method; add one before joining an organization.")
+	}
 	q, err := s.quotas(r.tx)
 	if err != nil {
 		return err
@@ -248,6 +258,9 @@ func (s *Service) join(r repo, h *handshake, now time.Time) error {
 		JoinedAt:     now,
 	}); err != nil {
 		return fmt.Errorf("add %s to %s: %w", h.AccountID, org.ID, err)
+	}
+	if err := s.attachDefaultPolicies(r, org.ID, h.AccountID); err != nil {
+		return err
 	}
 	for _, t := range h.Tags {
 		if err := r.putTag(h.AccountID, t); err != nil {
