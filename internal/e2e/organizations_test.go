@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
-	"github.com/aws/smithy-go"
 )
 
 const (
@@ -112,16 +111,6 @@ func TestInvalidInputGetsInvalidInputException(t *testing.T) {
 	// Nothing was created.
 	_, err = e.orgs(mgmtAccount).DescribeOrganization(context.Background(), &organizations.DescribeOrganizationInput{})
 	expectError[*types.AWSOrganizationsNotInUseException](t, err)
-}
-
-func TestUnimplementedOperationSaysSo(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	_, err := e.orgs(mgmtAccount).ListInboundResponsibilityTransfers(context.Background(), &organizations.ListInboundResponsibilityTransfersInput{Type: types.ResponsibilityTransferTypeBilling})
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NotImplementedException" {
-		t.Fatalf("err = %v, want NotImplementedException", err)
-	}
 }
 
 // expectError fails the test unless err is (or wraps) an error of type E,

@@ -376,6 +376,9 @@ func (s *Service) finishCreate(_ context.Context, tx store.Tx, j runner.Job) err
 	}); err != nil {
 		return err
 	}
+	if err := s.attachDefaultPolicies(r, org.ID, acct.ID); err != nil {
+		return err
+	}
 	if err := accounts.PutRole(tx, &accounts.Role{
 		AccountID:        acct.ID,
 		Name:             c.RoleName,

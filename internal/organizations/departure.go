@@ -157,10 +157,12 @@ func (s *Service) depart(r repo, org *organization, m *member, how Departure) er
 	return nil
 }
 
-// detachAllPolicies is where an account's policy attachments go when it
-// leaves its organization. Policies arrive with the policies issue; until
-// then an account has none.
+// detachAllPolicies detaches every policy from an account leaving its
+// organization: a standalone account has none.
 func (r repo) detachAllPolicies(accountID string) error {
-	_ = accountID
-	return nil
+	m, err := r.membership(accountID)
+	if err != nil || m == nil {
+		return err
+	}
+	return r.detachAll(m.OrgID, accountID)
 }

@@ -224,14 +224,9 @@ func (s *Service) finishAllFeatures(r repo, h *handshake, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("root of %s: %w", org.ID, err)
 	}
-	scp := string(api.PolicyTypeServiceControlPolicy)
-	enabled := false
-	for _, pt := range rt.PolicyTypes {
-		enabled = enabled || pt.Type == scp
-	}
-	if !enabled {
-		rt.PolicyTypes = append(rt.PolicyTypes, policyTypeState{Type: scp, Status: string(api.PolicyTypeStatusEnabled)})
-		if err := r.putRoot(rt); err != nil {
+	// SCPs come enabled with all features, FullAWSAccess attached everywhere.
+	if !rt.typeEnabled(api.PolicyTypeServiceControlPolicy) {
+		if err := s.enableType(r, org, rt, api.PolicyTypeServiceControlPolicy); err != nil {
 			return err
 		}
 	}

@@ -61,6 +61,10 @@ func (rd *renderer) handshake(h *handshake, now time.Time) (*api.Handshake, erro
 		if h.Notes != nil {
 			resources = append(resources, api.HandshakeResource{Type: ptr(api.HandshakeResourceTypeNotes), Value: h.Notes})
 		}
+	case string(api.ActionTypeTransferResponsibility):
+		if resources, err = transferHandshakeResources(rd.tx, h); err != nil {
+			return nil, err
+		}
 	default:
 		resources = append(resources, orgRes)
 		if h.ParentID != "" {

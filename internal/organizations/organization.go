@@ -74,6 +74,13 @@ func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganiza
 		if err := r.addMember(mgmt); err != nil {
 			return err
 		}
+		// With SCPs enabled, FullAWSAccess starts on the root and the
+		// management account, as AWS attaches it.
+		for _, target := range []string{rt.ID, mgmt.AccountID} {
+			if err := s.attachDefaultPolicies(r, org.ID, target); err != nil {
+				return err
+			}
+		}
 		out = describe(org, rt, acct)
 		return nil
 	})
@@ -141,6 +148,12 @@ func (s *Service) DeleteOrganization(ctx context.Context, _ *api.DeleteOrganizat
 		}
 		if n > 1 {
 			return api.NewOrganizationNotEmptyException("The organization still has member accounts; remove every account except the management account first.")
+		}
+		if err := r.checkNoOpenTransfers(org.ManagementID, s.clock.Now()); err != nil {
+			return err
+		}
+		if err := r.deleteOrgPolicies(org); err != nil {
+			return err
 		}
 		return s.deleteOrganization(r, org, m)
 	})

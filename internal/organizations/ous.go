@@ -68,6 +68,9 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, in *api.CreateOr
 		if err := r.createOU(u); err != nil {
 			return err
 		}
+		if err := s.attachDefaultPolicies(r, org.ID, u.ID); err != nil {
+			return err
+		}
 		if err := r.putTags(u.ID, in.Tags); err != nil {
 			return err
 		}

@@ -23,6 +23,17 @@ import (
 // they survive restarts and are shared by every instance on one database;
 // flags give the values used when the store holds no override.
 type Quotas struct {
+	// PolicySize, PoliciesPerOrganization and PoliciesPerTarget bound
+	// policies by type, keyed by PolicyType: the characters of a document
+	// (POLICY_CONTENT_LIMIT_EXCEEDED), the customer policies of an
+	// organization (POLICY_NUMBER_LIMIT_EXCEEDED) and the policies
+	// attached directly to one root, OU or account
+	// (MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED). A field left at 0 has
+	// AWS's default (policyDefaults in policy_types.go).
+	PolicySize              PerPolicyType `json:"policySize"`
+	PoliciesPerOrganization PerPolicyType `json:"policiesPerOrganization"`
+	PoliciesPerTarget       PerPolicyType `json:"policiesPerTarget"`
+
 	// AccountsPerOrganization bounds the accounts of an organization, the
 	// management account, accounts being created and suspended (closed)
 	// accounts included. AWS: 10 by default, adjustable.
@@ -78,6 +89,10 @@ type Quotas struct {
 // DefaultQuotas are AWS's defaults.
 func DefaultQuotas() Quotas {
 	return Quotas{
+		PolicySize:              perPolicyType(func(d policyDefault) int { return d.size }),
+		PoliciesPerOrganization: perPolicyType(func(d policyDefault) int { return d.perOrg }),
+		PoliciesPerTarget:       perPolicyType(func(d policyDefault) int { return d.perTarget }),
+
 		AccountsPerOrganization:    10,
 		ConcurrentAccountCreations: 5,
 		ConcurrentAccountClosures:  3,
@@ -115,6 +130,9 @@ func (q Quotas) InvitationsAllowed() int {
 
 // Validate refuses quotas no organization could live with.
 func (q Quotas) Validate() error {
+	if err := q.validatePolicyQuotas(); err != nil {
+		return err
+	}
 	for _, f := range []struct {
 		name string
 		v    int

@@ -91,6 +91,9 @@ func validationReason(p protocol.Problem) api.InvalidInputExceptionReason {
 		if p.Shape == "PolicyTargetId" {
 			return api.InvalidInputExceptionReasonInvalidPatternTargetId
 		}
+		if p.Shape == "PolicyId" {
+			return api.InvalidInputExceptionReasonInvalidSyntaxPolicyId
+		}
 		return api.InvalidInputExceptionReasonInvalidPattern
 	case protocol.Enum:
 		if p.Shape == "PolicyType" || p.Shape == "EffectivePolicyType" {
