@@ -1282,3 +1282,117 @@ func TestAcceptHandshakeConstraints(t *testing.T) {
 	_, err = e.orgs(late).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: lateInvite.Id})
 	expectReason[*types.HandshakeConstraintViolationException](t, err, "ACCOUNT_NUMBER_LIMIT_EXCEEDED")
 }
+
+// The organization's delegation policy can open the tree, OU and tag
+// operations to a member, resource by resource.
+func TestDelegationPolicyOpensStructureOperations(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	const mgmt, member, other = "318000000001", "318000000002", "318000000003"
+	f := newOrgWithMembers(t, e, mgmt, member, other)
+	granted := aws.ToString(createOU(t, e, mgmt, f.RootID, "Granted").Id)
+	closed := aws.ToString(createOU(t, e, mgmt, f.RootID, "Closed").Id)
+	arn := "arn:aws:organizations::" + mgmt + ":"
+	doc := `{"Version":"2012-10-17","Statement":[
+	 {"Effect":"Allow","Principal":{"AWS":"` + member + `"},
+	  "Action":["organizations:TagResource","organizations:UntagResource","organizations:ListTagsForResource","organizations:DescribeOrganizationalUnit","organizations:ListChildren"],
+	  "Resource":["` + arn + `ou/` + f.ID + `/` + granted + `","` + arn + `account/` + f.ID + `/` + other + `"]},
+	 {"Effect":"Allow","Principal":{"AWS":"` + member + `"},"Action":["organizations:ListRoots","organizations:ListHandshakesForOrganization"],"Resource":"*"}]}`
+	if _, err := e.orgs(mgmt).PutResourcePolicy(ctx, &organizations.PutResourcePolicyInput{Content: aws.String(doc)}); err != nil {
+		t.Fatalf("PutResourcePolicy: %v", err)
+	}
+	m := e.orgs(member)
+	tags := []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}
+	for _, id := range []string{granted, other} {
+		if _, err := m.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(id), Tags: tags}); err != nil {
+			t.Errorf("granted TagResource(%s): %v", id, err)
+		}
+		if out, err := m.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String(id)}); err != nil || len(out.Tags) != 1 {
+			t.Errorf("granted ListTagsForResource(%s) = %+v, %v", id, out, err)
+		}
+		if _, err := m.UntagResource(ctx, &organizations.UntagResourceInput{ResourceId: aws.String(id), TagKeys: []string{"k"}}); err != nil {
+			t.Errorf("granted UntagResource(%s): %v", id, err)
+		}
+	}
+	if _, err := m.DescribeOrganizationalUnit(ctx, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String(granted)}); err != nil {
+		t.Errorf("granted DescribeOrganizationalUnit: %v", err)
+	}
+	if _, err := m.ListChildren(ctx, &organizations.ListChildrenInput{ParentId: aws.String(granted), ChildType: types.ChildTypeAccount}); err != nil {
+		t.Errorf("granted ListChildren: %v", err)
+	}
+	if _, err := m.ListRoots(ctx, &organizations.ListRootsInput{}); err != nil {
+		t.Errorf("granted ListRoots: %v", err)
+	}
+	if _, err := m.ListHandshakesForOrganization(ctx, &organizations.ListHandshakesForOrganizationInput{}); err != nil {
+		t.Errorf("granted ListHandshakesForOrganization: %v", err)
+	}
+	// Outside the grant's resources and actions, the member is refused.
+	_, err := m.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(closed), Tags: tags})
+	expectError[*types.AccessDeniedException](t, err)
+	_, err = m.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(f.RootID), Tags: tags})
+	expectError[*types.AccessDeniedException](t, err)
+	_, err = m.DescribeOrganizationalUnit(ctx, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String(closed)})
+	expectError[*types.AccessDeniedException](t, err)
+	_, err = m.ListChildren(ctx, &organizations.ListChildrenInput{ParentId: aws.String(f.RootID), ChildType: types.ChildTypeAccount})
+	expectError[*types.AccessDeniedException](t, err)
+	_, err = m.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(granted), Name: aws.String("x")})
+	expectError[*types.AccessDeniedException](t, err)
+	_, err = e.orgs(other).TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(granted), Tags: tags})
+	expectError[*types.AccessDeniedException](t, err)
+}
+
+// Policies, the delegation policy and responsibility transfers are taggable
+// too; an OU's deletion detaches its policies.
+func TestTagsOnPoliciesAndOUPolicies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	const mgmt = "319000000001"
+	f := newOrgWithMembers(t, e, mgmt)
+	m := e.orgs(mgmt)
+	p, err := m.CreatePolicy(ctx, &organizations.CreatePolicyInput{
+		Name: aws.String("deny-s3"), Description: aws.String(""), Type: types.PolicyTypeServiceControlPolicy,
+		Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := p.Policy.PolicySummary.Id
+	rp, err := m.PutResourcePolicy(ctx, &organizations.PutResourcePolicyInput{Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"319000000002"},"Action":"organizations:DescribeOrganizationalUnit","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []*string{pid, rp.ResourcePolicy.ResourcePolicySummary.Id} {
+		if _, err := m.TagResource(ctx, &organizations.TagResourceInput{ResourceId: id, Tags: []types.Tag{{Key: aws.String("owner"), Value: aws.String("sec")}}}); err != nil {
+			t.Errorf("TagResource(%s): %v", aws.ToString(id), err)
+		}
+		out, err := m.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: id})
+		if err != nil || len(out.Tags) != 1 {
+			t.Errorf("ListTagsForResource(%s) = %+v, %v", aws.ToString(id), out, err)
+		}
+	}
+	_, err = m.TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String("p-FullAWSAccess"), Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("b")}}})
+	expectError[*types.TargetNotFoundException](t, err)
+	for _, id := range []string{"rp-zzzz", "rt-zzzzzzzz"} {
+		_, err = m.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String(id)})
+		expectError[*types.TargetNotFoundException](t, err)
+	}
+
+	u := createOU(t, e, mgmt, f.RootID, "WithPolicy")
+	if _, err := m.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: pid, TargetId: u.Id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.DeleteOrganizationalUnit(ctx, &organizations.DeleteOrganizationalUnitInput{OrganizationalUnitId: u.Id}); err != nil {
+		t.Fatal(err)
+	}
+	targets, err := m.ListTargetsForPolicy(ctx, &organizations.ListTargetsForPolicyInput{PolicyId: pid})
+	if err != nil || len(targets.Targets) != 0 {
+		t.Errorf("targets of the policy after its OU was deleted = %+v, %v", targets, err)
+	}
+	if _, err := m.DeletePolicy(ctx, &organizations.DeletePolicyInput{PolicyId: pid}); err != nil {
+		t.Errorf("DeletePolicy once its only target is gone: %v", err)
+	}
+	_, err = m.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: pid})
+	expectError[*types.TargetNotFoundException](t, err)
+}

@@ -374,6 +374,12 @@ func (s *Service) DescribeHandshake(ctx context.Context, in *api.DescribeHandsha
 				return err
 			}
 			if !ok {
+				ok, err = r.delegationGrantsHandshake(p, h.OrgID)
+				if err != nil {
+					return err
+				}
+			}
+			if !ok {
 				return api.NewAccessDeniedException("You don't have permissions to access this resource: only the parties to a handshake can describe it.")
 			}
 		}
@@ -416,7 +422,7 @@ func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *api.Lis
 	}
 	out := &api.ListHandshakesForOrganizationOutput{Handshakes: []api.Handshake{}}
 	err = s.store.Read(ctx, func(tx store.Tx) error {
-		org, err := repo{tx}.readerOrg(p.AccountID, "ListHandshakesForOrganization")
+		org, err := repo{tx}.readerOrDelegateOrg(p, "ListHandshakesForOrganization", nil)
 		if err != nil {
 			return err
 		}
@@ -577,6 +583,20 @@ func (r repo) delegateOf(accountID, orgID string) (bool, error) {
 	}
 	services, err := r.delegatedServices(accountID)
 	return len(services) > 0, err
+}
+
+// delegationGrantsHandshake reports whether the caller is a member of the
+// sending organization whose delegation policy grants it DescribeHandshake.
+func (r repo) delegationGrantsHandshake(p principal, orgID string) (bool, error) {
+	m, err := r.membership(p.AccountID)
+	if err != nil || m == nil || m.OrgID != orgID {
+		return false, err
+	}
+	org, err := r.org(orgID)
+	if err != nil {
+		return false, err
+	}
+	return r.delegationAllows(org, p, "DescribeHandshake", nil, "")
 }
 
 func newHandshakeID() string { return "h-" + idgen.String(idgen.LowerAlnum, 10) }

@@ -93,7 +93,8 @@ func (s *Service) DescribeOrganizationalUnit(ctx context.Context, in *api.Descri
 	var out *api.OrganizationalUnit
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "DescribeOrganizationalUnit")
+		id := *in.OrganizationalUnitId
+		org, err := r.readerOrDelegateOrg(p, "DescribeOrganizationalUnit", on(func(o *organization) []string { return []string{o.ouARN(id)} }))
 		if err != nil {
 			return err
 		}
@@ -166,6 +167,10 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *api.DeleteOr
 		} else if busy {
 			return api.NewOrganizationalUnitNotEmptyException("The organizational unit still contains accounts or organizational units; move or delete them first.")
 		}
+		// Its policies stay in the organization, attached nowhere.
+		if err := r.detachAll(org.ID, u.ID); err != nil {
+			return err
+		}
 		return r.deleteOU(u)
 	})
 	if err != nil {
@@ -187,7 +192,7 @@ func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, in *api.
 	out := &api.ListOrganizationalUnitsForParentOutput{OrganizationalUnits: []api.OrganizationalUnit{}}
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "ListOrganizationalUnitsForParent")
+		org, err := r.readerOrDelegateOrg(p, "ListOrganizationalUnitsForParent", on(func(o *organization) []string { return []string{o.parentARN(parentID)} }))
 		if err != nil {
 			return err
 		}

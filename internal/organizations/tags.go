@@ -2,6 +2,7 @@ package organizations
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -19,11 +20,11 @@ func (s *Service) TagResource(ctx context.Context, in *api.TagResourceInput) (*a
 	}
 	err = s.store.Write(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.managerOrg(p.AccountID, "TagResource")
+		id := *in.ResourceId
+		org, err := r.managerOrDelegateOrg(p, "TagResource", r.taggable(id))
 		if err != nil {
 			return err
 		}
-		id := *in.ResourceId
 		if err := r.mustTaggable(org, id); err != nil {
 			return err
 		}
@@ -54,11 +55,11 @@ func (s *Service) UntagResource(ctx context.Context, in *api.UntagResourceInput)
 	}
 	err = s.store.Write(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.managerOrg(p.AccountID, "UntagResource")
+		id := *in.ResourceId
+		org, err := r.managerOrDelegateOrg(p, "UntagResource", r.taggable(id))
 		if err != nil {
 			return err
 		}
-		id := *in.ResourceId
 		if err := r.mustTaggable(org, id); err != nil {
 			return err
 		}
@@ -89,11 +90,11 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 	out := &api.ListTagsForResourceOutput{Tags: []api.Tag{}}
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "ListTagsForResource")
+		id := *in.ResourceId
+		org, err := r.readerOrDelegateOrg(p, "ListTagsForResource", r.taggable(id))
 		if err != nil {
 			return err
 		}
-		id := *in.ResourceId
 		if err := r.mustTaggable(org, id); err != nil {
 			return err
 		}
@@ -116,11 +117,33 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *api.ListTagsForRe
 }
 
 // mustTaggable answers TargetNotFoundException unless id names an account,
-// the root or an OU of the organization. Policies join this list with the
-// policy operations.
+// the root, an OU, a policy (AWS managed ones are not the organization's
+// to tag), the delegation policy or a responsibility transfer of the
+// organization.
 func (r repo) mustTaggable(org *organization, id string) error {
 	var ok bool
 	switch {
+	case rePolicyID.MatchString(id):
+		if awsManaged(id) == nil {
+			pv, err := r.policy(org, id)
+			var nf *api.PolicyNotFoundException
+			if err != nil && !errors.As(err, &nf) {
+				return err
+			}
+			ok = pv != nil
+		}
+	case strings.HasPrefix(id, "rp-"):
+		rp, err := r.resourcePolicy(org.ID)
+		if err != nil {
+			return err
+		}
+		ok = rp != nil && rp.ID == id
+	case strings.HasPrefix(id, "rt-"):
+		t, err := r.transfer(id)
+		if err != nil {
+			return err
+		}
+		ok = t != nil && (t.TargetOrgID == org.ID || t.SourceOrgID == org.ID)
 	case reAccountID.MatchString(id):
 		m, err := r.membership(id)
 		if err != nil {
@@ -145,4 +168,28 @@ func (r repo) mustTaggable(org *organization, id string) error {
 		return api.NewTargetNotFoundException(fmt.Sprintf("No taggable resource %s exists in your organization.", id))
 	}
 	return nil
+}
+
+// taggable names the resource for the delegation policy: the ARN the
+// account, root, OU or policy has (or would have) in the organization, and
+// a policy's type.
+func (r repo) taggable(id string) grant {
+	return func(o *organization) ([]string, string) {
+		switch {
+		case reAccountID.MatchString(id):
+			return []string{o.accountARN(id)}, ""
+		case reRootID.MatchString(id):
+			return []string{o.rootARN(id)}, ""
+		case reOUID.MatchString(id):
+			return []string{o.ouARN(id)}, ""
+		case rePolicyID.MatchString(id):
+			if pv, err := r.policy(o, id); err == nil {
+				return []string{pv.ARN}, string(pv.Type)
+			}
+			return []string{"arn:aws:organizations::" + o.ManagementID + ":policy/" + o.ID + "/*/" + id}, ""
+		case strings.HasPrefix(id, "rp-"):
+			return []string{o.resourcePolicyARN(id)}, ""
+		}
+		return nil, ""
+	}
 }

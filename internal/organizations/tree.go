@@ -2,6 +2,7 @@ package organizations
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -9,6 +10,71 @@ import (
 	api "github.com/orgstack/orgstack/internal/api/organizations"
 	"github.com/orgstack/orgstack/internal/store"
 )
+
+// readerOrDelegateOrg returns the caller's organization for the read
+// operations of this file set: its management account and delegated
+// administrators may call them (readerOrg), and so may a member that the
+// organization's delegation policy grants op on every one of resources
+// (ARNs; none for operations on no particular resource).
+func (r repo) readerOrDelegateOrg(p principal, op string, resources grant) (*organization, error) {
+	org, err := r.readerOrg(p.AccountID, op)
+	var denied *api.AccessDeniedException
+	if err == nil || !errors.As(err, &denied) {
+		return org, err
+	}
+	return r.grantedOrg(p, op, resources, err)
+}
+
+// grant names what a request acts on, for the delegation policy: the
+// resources' ARNs and, for a policy, its type (the condition key
+// organizations:PolicyType). nil: no particular resource.
+type grant func(*organization) (arns []string, policyType string)
+
+// on is the grant of resources that are not policies.
+func on(arns func(*organization) []string) grant {
+	return func(o *organization) ([]string, string) { return arns(o), "" }
+}
+
+// managerOrDelegateOrg is readerOrDelegateOrg for operations that only the
+// management account may call unless the delegation policy grants them.
+func (r repo) managerOrDelegateOrg(p principal, op string, resources grant) (*organization, error) {
+	org, err := r.managerOrg(p.AccountID, op)
+	var denied *api.AccessDeniedException
+	if err == nil || !errors.As(err, &denied) {
+		return org, err
+	}
+	return r.grantedOrg(p, op, resources, err)
+}
+
+// grantedOrg returns the caller's organization when its delegation policy
+// allows op, and denied otherwise.
+func (r repo) grantedOrg(p principal, op string, resources grant, denied error) (*organization, error) {
+	org, err := r.callerOrgOrNotInUse(p.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	var arns []string
+	policyType := ""
+	if resources != nil {
+		arns, policyType = resources(org)
+	}
+	ok, err := r.delegationAllows(org, p, op, arns, policyType)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, denied
+	}
+	return org, nil
+}
+
+// parentARN is the ARN of a root or OU id of the organization.
+func (o *organization) parentARN(id string) string {
+	if strings.HasPrefix(id, "ou-") {
+		return o.ouARN(id)
+	}
+	return o.rootARN(id)
+}
 
 // ListRoots lists the organization's one root with the policy types
 // enabled in it.
@@ -20,7 +86,7 @@ func (s *Service) ListRoots(ctx context.Context, in *api.ListRootsInput) (*api.L
 	out := &api.ListRootsOutput{Roots: []api.Root{}}
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "ListRoots")
+		org, err := r.readerOrDelegateOrg(p, "ListRoots", nil)
 		if err != nil {
 			return err
 		}
@@ -75,7 +141,7 @@ func (s *Service) ListChildren(ctx context.Context, in *api.ListChildrenInput) (
 	out := &api.ListChildrenOutput{Children: []api.Child{}}
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "ListChildren")
+		org, err := r.readerOrDelegateOrg(p, "ListChildren", on(func(o *organization) []string { return []string{o.parentARN(parentID)} }))
 		if err != nil {
 			return err
 		}
@@ -118,7 +184,12 @@ func (s *Service) ListParents(ctx context.Context, in *api.ListParentsInput) (*a
 	out := &api.ListParentsOutput{Parents: []api.Parent{}}
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "ListParents")
+		org, err := r.readerOrDelegateOrg(p, "ListParents", on(func(o *organization) []string {
+			if strings.HasPrefix(childID, "ou-") {
+				return []string{o.ouARN(childID)}
+			}
+			return []string{o.accountARN(childID)}
+		}))
 		if err != nil {
 			return err
 		}
