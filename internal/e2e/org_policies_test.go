@@ -768,3 +768,107 @@ func TestResourcePolicy(t *testing.T) {
 	_, err = mgmt.DescribeResourcePolicy(ctx, &organizations.DescribeResourcePolicyInput{})
 	expectError[*types.ResourcePolicyNotFoundException](t, err)
 }
+
+// Attachments follow membership: an invited account gets the default
+// policies when it joins, a departing account loses every attachment, and
+// deleting the organization leaves nothing of its policies behind.
+func TestPolicyAttachmentsFollowMembership(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	o := newPolicyOrg(t, e, mgmtAccount)
+	mgmt := e.orgs(o.Mgmt)
+	enableType(t, e, o, types.PolicyTypeResourceControlPolicy)
+	enableType(t, e, o, types.PolicyTypeTagPolicy)
+
+	const guest = "444444444444"
+	// Open mode makes the account on its first request; it then gets
+	// what it needs to accept an invitation.
+	_, err := e.orgs(guest).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	expectError[*types.AWSOrganizationsNotInUseException](t, err)
+	e.makeStandalone(t, guest)
+	h := invite(t, e, o.Mgmt, byID(guest), "")
+	if _, err := e.orgs(guest).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id}); err != nil {
+		t.Fatal(err)
+	}
+	if got := attachedIDs(t, e, o.Mgmt, guest, types.PolicyTypeServiceControlPolicy); !reflect.DeepEqual(got, []string{fullSCPID}) {
+		t.Errorf("SCPs of an invited account = %v", got)
+	}
+	if got := attachedIDs(t, e, o.Mgmt, guest, types.PolicyTypeResourceControlPolicy); !reflect.DeepEqual(got, []string{fullRCPID}) {
+		t.Errorf("RCPs of an invited account = %v", got)
+	}
+	deny := aws.ToString(createPolicy(t, e, o.Mgmt, "deny-s3", types.PolicyTypeServiceControlPolicy, denyS3).Id)
+	tags := aws.ToString(createPolicy(t, e, o.Mgmt, "tags", types.PolicyTypeTagPolicy, rootTagA).Id)
+	attach(t, e, o.Mgmt, deny, guest)
+	attach(t, e, o.Mgmt, tags, guest)
+
+	if _, err := e.orgs(guest).LeaveOrganization(ctx, &organizations.LeaveOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{deny, tags, fullSCPID} {
+		out, err := mgmt.ListTargetsForPolicy(ctx, &organizations.ListTargetsForPolicyInput{PolicyId: aws.String(p)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tg := range out.Targets {
+			if aws.ToString(tg.TargetId) == guest {
+				t.Errorf("%s is still attached to the departed account", p)
+			}
+		}
+	}
+
+	// Deleting the organization: an open transfer holds it up first.
+	newPolicyOrg(t, e, "555555555555")
+	target := byID("555555555555")
+	ho, err := mgmt.InviteOrganizationToTransferResponsibility(ctx, &organizations.InviteOrganizationToTransferResponsibilityInput{
+		Type: types.ResponsibilityTransferTypeBilling, Target: &target, SourceName: aws.String("x"),
+		StartTimestamp: aws.Time(firstOfNextMonth(e.Clock.Now())),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgmt.PutResourcePolicy(ctx, &organizations.PutResourcePolicyInput{Content: aws.String(`{"Statement":{"Effect":"Allow","Principal":"*","Action":"organizations:ListRoots","Resource":"*"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = mgmt.DeleteOrganization(ctx, &organizations.DeleteOrganizationInput{})
+	expectReason[*types.ConstraintViolationException](t, err, "ACTIVE_RESPONSIBILITY_TRANSFER_PROCESS")
+	if _, err := mgmt.CancelHandshake(ctx, &organizations.CancelHandshakeInput{HandshakeId: ho.Handshake.Id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mgmt.DeleteOrganization(ctx, &organizations.DeleteOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	err = e.Store.Read(ctx, func(tx store.Tx) error {
+		for _, b := range []struct{ bucket, prefix string }{
+			{"org.policies", o.ID + "/"}, {"org.policies-by-type", o.ID + "/"}, {"org.policy-targets", o.ID + "/"},
+			{"org.attachments", o.RootID + "/"}, {"org.attachments", o.Mgmt + "/"}, {"org.resource-policies", o.ID},
+			{"org.tags", deny + "/"},
+		} {
+			n, err := tx.Count(b.bucket, b.prefix)
+			if err != nil {
+				return err
+			}
+			if n != 0 {
+				t.Errorf("%d keys left in %s under %q", n, b.bucket, b.prefix)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new organization of the same account starts clean.
+	o2 := newPolicyOrg(t, e, o.Mgmt)
+	out, err := mgmt.ListPolicies(ctx, &organizations.ListPoliciesInput{Filter: types.PolicyTypeServiceControlPolicy})
+	if err != nil || len(out.Policies) != 1 || aws.ToString(out.Policies[0].Id) != fullSCPID {
+		t.Errorf("policies of a new organization = %+v, %v", out, err)
+	}
+	if got := attachedIDs(t, e, o2.Mgmt, o2.RootID, types.PolicyTypeServiceControlPolicy); !reflect.DeepEqual(got, []string{fullSCPID}) {
+		t.Errorf("SCPs of the new root = %v", got)
+	}
+}
+
+func firstOfNextMonth(now time.Time) time.Time {
+	now = now.UTC()
+	return time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+}
