@@ -208,8 +208,8 @@ func TestSTSAssumeRoleErrors(t *testing.T) {
 			400, "ValidationError", "2 validation errors detected"},
 		{"longer than the role allows", mgmtCreds, url.Values{"Action": {"AssumeRole"}, "RoleArn": {role}, "RoleSessionName": {"s1"}, "DurationSeconds": {"7200"}},
 			400, "ValidationError", "MaxSessionDuration"},
-		{"unknown action", mgmtCreds, url.Values{"Action": {"GetSessionToken"}},
-			400, "InvalidAction", "GetSessionToken"},
+		{"unknown action", mgmtCreds, url.Values{"Action": {"FlyToTheMoon"}},
+			400, "InvalidAction", "Could not find operation FlyToTheMoon for version 2011-06-15"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, x := stsForm(t, e, tc.creds, tc.params)
@@ -218,11 +218,16 @@ func TestSTSAssumeRoleErrors(t *testing.T) {
 			}
 		})
 	}
+	// An action STS has and orgstack does not says so.
+	c, x := stsForm(t, e, mgmtCreds, url.Values{"Action": {"GetFederationToken"}, "Name": {"bob"}})
+	if c.status != 501 || x.Error.Code != "NotImplementedException" || x.Error.Type != "Receiver" {
+		t.Errorf("GetFederationToken: %d %s", c.status, c.body)
+	}
 	// The role that allows two hours grants them.
 	long := assumeRole(t, e.stsWith(mgmtCreds), "arn:aws:iam::"+member+":role/Long", "s2", 7200)
 	// Role chaining is limited to one hour whatever the role allows.
 	e.putRole(t, testAdminToken, mgmt, member, `{"roleName":"Back","trustedAccountId":"`+member+`","maxSessionDurationSeconds":7200}`)
-	c, x := stsForm(t, e, long, url.Values{"Action": {"AssumeRole"}, "RoleArn": {"arn:aws:iam::" + mgmt + ":role/Back"},
+	c, x = stsForm(t, e, long, url.Values{"Action": {"AssumeRole"}, "RoleArn": {"arn:aws:iam::" + mgmt + ":role/Back"},
 		"RoleSessionName": {"s3"}, "DurationSeconds": {"7200"}})
 	if c.status != 400 || !strings.Contains(x.Error.Message, "role chaining") {
 		t.Errorf("chained 2h: %d %s", c.status, c.body)
@@ -295,5 +300,47 @@ func TestSTSInOpenMode(t *testing.T) {
 	e.Clock.Set(time.Now().Add(2 * time.Hour))
 	if _, err := e.stsWith(session).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); apiCode(t, err) != "ExpiredToken" {
 		t.Errorf("expired session in open mode: %v", err)
+	}
+}
+
+func TestSTSGetSessionToken(t *testing.T) {
+	t.Parallel()
+	e := newSigV4Env(t)
+	ctx := context.Background()
+	start := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+	e.Clock.Set(start)
+	acct, creds := e.registerSigned(t, "")
+	member, _ := e.registerSigned(t, "")
+	e.putRole(t, testAdminToken, member, acct, "")
+
+	// Root sessions last an hour at most, whatever is asked.
+	out, err := e.stsWith(creds).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(7200)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.Credentials.Expiration.UTC(); !got.Equal(start.Add(time.Hour)) {
+		t.Errorf("Expiration %v, want an hour on", got)
+	}
+	session := aws.Credentials{AccessKeyID: *out.Credentials.AccessKeyId, SecretAccessKey: *out.Credentials.SecretAccessKey,
+		SessionToken: *out.Credentials.SessionToken}
+	who, err := e.stsWith(session).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || *who.Arn != "arn:aws:iam::"+acct+":root" || *who.UserId != acct {
+		t.Fatalf("session identity: %v %v", who, err)
+	}
+	// Such a session may assume a role, for more than an hour (it is not
+	// role chaining), but may not ask for another session token.
+	e.putRole(t, testAdminToken, member, acct, `{"roleName":"Long","trustedAccountId":"`+acct+`","maxSessionDurationSeconds":7200}`)
+	assumeRole(t, e.stsWith(session), "arn:aws:iam::"+member+":role/Long", "from-session", 7200)
+	_, err = e.stsWith(session).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if code := apiCode(t, err); code != "AccessDenied" {
+		t.Errorf("GetSessionToken with session credentials: %v", err)
+	}
+	_, err = e.stsWith(creds).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(600)})
+	if code := apiCode(t, err); code != "ValidationError" {
+		t.Errorf("600 seconds: %v", err)
+	}
+	e.Clock.Set(start.Add(time.Hour))
+	if _, err := e.stsWith(session).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); apiCode(t, err) != "ExpiredToken" {
+		t.Errorf("after an hour: %v", err)
 	}
 }

@@ -103,11 +103,13 @@ func (s *Server) lookupKey(ctx context.Context, akid string) (*accounts.Credenti
 
 // principalOf is the caller that a registered credential stands for.
 func principalOf(c *accounts.Credential, sig *auth.Signature) auth.Principal {
-	if c.Temporary() {
+	if c.Temporary() && c.Session.RoleName != "" {
 		return auth.SessionPrincipal(c.AccountID, c.Session.RoleName, c.Session.RoleID, c.Session.SessionName, sig)
 	}
+	// Long-term keys, and GetSessionToken's sessions, which act as the
+	// root user that asked for them.
 	p := auth.RootPrincipal(c.AccountID, sig)
-	p.Temporary = false
+	p.Temporary = c.Temporary()
 	return p
 }
 

@@ -68,7 +68,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, c *call) int
 	c.account, c.accessID = principal.AccountID, principal.AccessKeyID
 	status, action, err := q.Serve(auth.WithPrincipal(r.Context(), principal), w, c.id, r, body)
 	c.opName = action
-	if err != nil && status >= 500 {
+	if err != nil && status == http.StatusInternalServerError {
 		s.log.Error("internal error", "request_id", c.id, "service", c.service, "operation", action, "error", err)
 	}
 	return status

@@ -22,6 +22,7 @@ import (
 	"github.com/orgstack/orgstack/internal/accounts"
 	"github.com/orgstack/orgstack/internal/auth"
 	"github.com/orgstack/orgstack/internal/clock"
+	"github.com/orgstack/orgstack/internal/protocol"
 	"github.com/orgstack/orgstack/internal/store"
 )
 
@@ -83,8 +84,15 @@ func (s *Service) Serve(ctx context.Context, w http.ResponseWriter, requestID st
 		out, err = s.getCallerIdentity(ctx, requestID)
 	case "AssumeRole":
 		out, err = s.assumeRole(ctx, requestID, params)
+	case "GetSessionToken":
+		out, err = s.getSessionToken(ctx, requestID, params)
 	case "":
 		err = senderError("MissingAction", http.StatusBadRequest, "Missing Action")
+	case "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "AssumeRoot", "DecodeAuthorizationMessage", "GetAccessKeyInfo",
+		"GetDelegatedAccessToken", "GetFederationToken", "GetWebIdentityToken":
+		// STS has these, orgstack does not (yet): an honest 501, as for
+		// every unimplemented operation, rather than "no such action".
+		err = &protocol.NotImplementedError{Service: "STS", Operation: action}
 	default:
 		err = senderError("InvalidAction", http.StatusBadRequest,
 			fmt.Sprintf("Could not find operation %s for version %s", action, apiVersion))
@@ -204,7 +212,8 @@ func (s *Service) assumeRole(ctx context.Context, requestID string, params url.V
 			return senderError("ValidationError", http.StatusBadRequest,
 				"The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 		}
-		if p.Temporary && duration > chainedMaxDuration {
+		chained := strings.Contains(p.ARN, ":assumed-role/")
+		if chained && duration > chainedMaxDuration {
 			return senderError("ValidationError", http.StatusBadRequest,
 				"The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 		}
@@ -220,7 +229,7 @@ func (s *Service) assumeRole(ctx context.Context, requestID string, params url.V
 			RoleID:          role.ID(),
 			SessionName:     in.sessionName,
 			SourceAccountID: p.AccountID,
-			Chained:         p.Temporary,
+			Chained:         chained,
 		}, now)
 		if err != nil {
 			return err
@@ -286,20 +295,7 @@ func parseAssumeRole(params url.Values) (*assumeRoleInput, error) {
 	v.str(params, "SerialNumber", false, 9, 256, `[\w+=/:,.@-]*`)
 	v.str(params, "TokenCode", false, 6, 6, `[\d]*`)
 	v.str(params, "Policy", false, 1, 0, "")
-	if params.Has("DurationSeconds") {
-		raw := params.Get("DurationSeconds")
-		n, err := strconv.Atoi(raw)
-		switch {
-		case err != nil:
-			v.add(fmt.Sprintf("Value '%s' at 'durationSeconds' failed to satisfy constraint: Member must be an integer", raw))
-		case n < 900:
-			v.add(fmt.Sprintf("Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", n))
-		case n > 43200:
-			v.add(fmt.Sprintf("Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200", n))
-		default:
-			in.duration = time.Duration(n) * time.Second
-		}
-	}
+	in.duration = v.duration(params, 43200)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -346,6 +342,26 @@ func (v *validator) str(params url.Values, name string, required bool, min, max 
 	return val
 }
 
+// duration reads DurationSeconds, from 900 to max seconds; zero when absent.
+func (v *validator) duration(params url.Values, max int) time.Duration {
+	if !params.Has("DurationSeconds") {
+		return 0
+	}
+	raw := params.Get("DurationSeconds")
+	n, err := strconv.Atoi(raw)
+	switch {
+	case err != nil:
+		v.add(fmt.Sprintf("Value '%s' at 'durationSeconds' failed to satisfy constraint: Member must be an integer", raw))
+	case n < 900:
+		v.add(fmt.Sprintf("Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", n))
+	case n > max:
+		v.add(fmt.Sprintf("Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to %d", n, max))
+	default:
+		return time.Duration(n) * time.Second
+	}
+	return 0
+}
+
 func (v *validator) err() error {
 	switch len(v.problems) {
 	case 0:
@@ -355,4 +371,73 @@ func (v *validator) err() error {
 	}
 	return senderError("ValidationError", http.StatusBadRequest,
 		fmt.Sprintf("%d validation errors detected: %s", len(v.problems), strings.Join(v.problems, "; ")))
+}
+
+type getSessionTokenResponse struct {
+	XMLName  xml.Name `xml:"GetSessionTokenResponse"`
+	Xmlns    string   `xml:"xmlns,attr"`
+	Result   getSessionTokenResult
+	Metadata responseMetadata `xml:"ResponseMetadata"`
+}
+
+type getSessionTokenResult struct {
+	XMLName     xml.Name    `xml:"GetSessionTokenResult"`
+	Credentials credentials `xml:"Credentials"`
+}
+
+// Root users get sessions of 15 minutes to an hour; IAM users, which
+// orgstack does not have, could ask for up to 36 hours.
+const rootSessionMax = time.Hour
+
+// getSessionToken issues temporary credentials that act as the caller
+// itself. Only long-term credentials may ask; the MFA parameters are
+// validated and otherwise ignored, as orgstack has no MFA devices.
+func (s *Service) getSessionToken(ctx context.Context, requestID string, params url.Values) (any, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var v validator
+	v.str(params, "SerialNumber", false, 9, 256, `[\w+=/:,.@-]*`)
+	v.str(params, "TokenCode", false, 6, 6, `[\d]*`)
+	duration := v.duration(params, 129600)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if p.Temporary {
+		return nil, senderError("AccessDenied", http.StatusForbidden, "Cannot call GetSessionToken with session credentials")
+	}
+	// Account credentials are limited to an hour, which is also their default.
+	if duration == 0 || duration > rootSessionMax {
+		duration = rootSessionMax
+	}
+	var out getSessionTokenResponse
+	err = s.store.Write(ctx, func(tx store.Tx) error {
+		now := s.clock.Now()
+		if _, err := accounts.PurgeExpiredSessions(tx, now, 8); err != nil {
+			return err
+		}
+		cred, token, err := accounts.NewSessionKey(tx, p.AccountID, accounts.Session{
+			Expiration:      now.Add(duration),
+			SourceAccountID: p.AccountID,
+		}, now)
+		if err != nil {
+			return err
+		}
+		out = getSessionTokenResponse{
+			Xmlns: xmlNamespace,
+			Result: getSessionTokenResult{Credentials: credentials{
+				AccessKeyID:     cred.AccessKeyID,
+				SecretAccessKey: cred.SecretAccessKey,
+				SessionToken:    token,
+				Expiration:      cred.Session.Expiration.UTC().Format(time.RFC3339),
+			}},
+			Metadata: responseMetadata{RequestID: requestID},
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
