@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -1395,4 +1396,64 @@ func TestTagsOnPoliciesAndOUPolicies(t *testing.T) {
 	}
 	_, err = m.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: pid})
 	expectError[*types.TargetNotFoundException](t, err)
+}
+
+// The AWS CLI drives the structure operations, paginating on its own.
+func TestAWSCLIStructure(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const mgmt, invitee = "320000000001", "320000000002"
+	run := func(account string, args ...string) map[string]any {
+		t.Helper()
+		out, err := e.aws(t, account, args...)
+		if err != nil {
+			t.Fatalf("aws %s: %v", strings.Join(args, " "), err)
+		}
+		var m map[string]any
+		if strings.TrimSpace(out) != "" {
+			if err := json.Unmarshal([]byte(out), &m); err != nil {
+				t.Fatalf("aws %s: %q is not JSON", strings.Join(args, " "), out)
+			}
+		}
+		return m
+	}
+	run(mgmt, "organizations", "create-organization")
+	rootID := run(mgmt, "organizations", "list-roots")["Roots"].([]any)[0].(map[string]any)["Id"].(string)
+	for i := range 3 {
+		run(mgmt, "organizations", "create-organizational-unit", "--parent-id", rootID, "--name", fmt.Sprintf("team-%d", i))
+	}
+	// --page-size 1 makes the CLI follow NextTokens through every page.
+	children := run(mgmt, "organizations", "list-children", "--parent-id", rootID, "--child-type", "ORGANIZATIONAL_UNIT", "--page-size", "1")["Children"].([]any)
+	if len(children) != 3 {
+		t.Errorf("list-children = %v", children)
+	}
+	ous := run(mgmt, "organizations", "list-organizational-units-for-parent", "--parent-id", rootID, "--page-size", "2")["OrganizationalUnits"].([]any)
+	if len(ous) != 3 {
+		t.Errorf("list-organizational-units-for-parent = %v", ous)
+	}
+	h := run(mgmt, "organizations", "invite-account-to-organization", "--target", "Id="+invitee+",Type=ACCOUNT", "--notes", "welcome")["Handshake"].(map[string]any)
+	if h["State"] != "OPEN" || h["Action"] != "INVITE" {
+		t.Errorf("handshake = %v", h)
+	}
+	accepted := run(invitee, "organizations", "accept-handshake", "--handshake-id", h["Id"].(string))["Handshake"].(map[string]any)
+	if accepted["State"] != "ACCEPTED" {
+		t.Errorf("accepted = %v", accepted)
+	}
+	parents := run(mgmt, "organizations", "list-parents", "--child-id", invitee)["Parents"].([]any)
+	if len(parents) != 1 || parents[0].(map[string]any)["Id"] != rootID {
+		t.Errorf("list-parents = %v", parents)
+	}
+	run(mgmt, "organizations", "tag-resource", "--resource-id", invitee, "--tags", "Key=team,Value=data", "Key=env,Value=")
+	tags := run(mgmt, "organizations", "list-tags-for-resource", "--resource-id", invitee)["Tags"].([]any)
+	if len(tags) != 2 {
+		t.Errorf("list-tags-for-resource = %v", tags)
+	}
+	run(mgmt, "organizations", "untag-resource", "--resource-id", invitee, "--tag-keys", "team")
+	if hs := run(mgmt, "organizations", "list-handshakes-for-organization")["Handshakes"].([]any); len(hs) != 1 {
+		t.Errorf("list-handshakes-for-organization = %v", hs)
+	}
+	_, err := e.aws(t, invitee, "organizations", "decline-handshake", "--handshake-id", h["Id"].(string))
+	if err == nil || !strings.Contains(err.Error(), "InvalidHandshakeTransitionException") {
+		t.Errorf("decline-handshake after acceptance: %v", err)
+	}
 }
