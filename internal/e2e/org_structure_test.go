@@ -1457,3 +1457,38 @@ func TestAWSCLIStructure(t *testing.T) {
 		t.Errorf("decline-handshake after acceptance: %v", err)
 	}
 }
+
+// Sweeping long-closed invitations leaves a transfer's handshake alone:
+// an accepted transfer keeps its status.
+func TestInvitationSweepKeepsTransfers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	e.Clock.Set(time.Date(2026, 5, 10, 9, 30, 0, 0, time.UTC))
+	const manager, source = "321000000001", "321000000002"
+	newOrgWithMembers(t, e, manager)
+	newOrgWithMembers(t, e, source)
+	out, err := e.orgs(manager).InviteOrganizationToTransferResponsibility(ctx, &organizations.InviteOrganizationToTransferResponsibilityInput{
+		Type: types.ResponsibilityTransferTypeBilling, Target: ptrParty(byID(source)),
+		StartTimestamp: aws.Time(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)), SourceName: aws.String("billing"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtID, _ := resource(out.Handshake, types.HandshakeResourceTypeResponsibilityTransfer)
+	if _, err := e.orgs(source).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: out.Handshake.Id}); err != nil {
+		t.Fatal(err)
+	}
+	declined := invite(t, e, manager, byID("321000000003"), "")
+	if _, err := e.orgs("321000000003").DeclineHandshake(ctx, &organizations.DeclineHandshakeInput{HandshakeId: declined.Id}); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Advance(40 * 24 * time.Hour)
+	invite(t, e, manager, byID("321000000004"), "") // sweeps what closed 30+ days ago
+	tr, err := e.orgs(manager).DescribeResponsibilityTransfer(ctx, &organizations.DescribeResponsibilityTransferInput{Id: aws.String(rtID)})
+	if err != nil || tr.ResponsibilityTransfer.Status != types.ResponsibilityTransferStatusAccepted {
+		t.Errorf("transfer after the sweep = %+v, %v", tr, err)
+	}
+	_, err = e.orgs(manager).DescribeHandshake(ctx, &organizations.DescribeHandshakeInput{HandshakeId: declined.Id})
+	expectError[*types.HandshakeNotFoundException](t, err)
+}

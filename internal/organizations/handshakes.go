@@ -52,6 +52,11 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *api.Invit
 		for _, h := range hs {
 			if !h.visible(now) {
 				// Long-closed handshakes are gone for AWS; drop them now.
+				// Transfer handshakes stay: a transfer reads its status
+				// from its handshake for as long as the transfer lasts.
+				if h.Action == string(api.ActionTypeTransferResponsibility) {
+					continue
+				}
 				if err := r.deleteHandshake(h); err != nil {
 					return err
 				}
