@@ -171,6 +171,9 @@ func TestPolicyTypes(t *testing.T) {
 			t.Fatal(err)
 		}
 		enableType(t, e, o, types.PolicyTypeSecurityhubPolicy)
+		// ...and keep it while the type is enabled.
+		_, err = mgmt.DisableAWSServiceAccess(ctx, &organizations.DisableAWSServiceAccessInput{ServicePrincipal: aws.String("securityhub.amazonaws.com")})
+		expectReason[*types.ConstraintViolationException](t, err, "POLICY_TYPE_ENABLED_FOR_THIS_SERVICE")
 	})
 	t.Run("disabling detaches every policy of the type", func(t *testing.T) {
 		p := createPolicy(t, e, o.Mgmt, "deny-s3", types.PolicyTypeServiceControlPolicy, denyS3)
@@ -567,6 +570,44 @@ func TestDescribeEffectivePolicy(t *testing.T) {
 	}
 	assertJSON(t, "example 2", aws.ToString(got.PolicyContent), `{"tags":{"costcenter":{"tag_key":"CostCenter","tag_value":["Development","Support","Marketing"],"enforced_for":["redshift:*","dynamodb:table"]}}}`)
 
+	t.Run("example 6: on one node the first attached policy wins", func(t *testing.T) {
+		ou3 := aws.ToString(createOU(t, e, o.Mgmt, o.RootID, "OU3").Id)
+		third := e.createAccount(t, o.Mgmt, "order@example.com")
+		if _, err := mgmt.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(third), SourceParentId: aws.String(o.RootID), DestinationParentId: aws.String(ou3)}); err != nil {
+			t.Fatal(err)
+		}
+		j := aws.ToString(createPolicy(t, e, o.Mgmt, "J", types.PolicyTypeTagPolicy, `{"tags":{"project":{"tag_key":{"@@assign":"PROJECT"}}}}`).Id)
+		k := aws.ToString(createPolicy(t, e, o.Mgmt, "K", types.PolicyTypeTagPolicy, `{"tags":{"project":{"tag_key":{"@@assign":"project"}}}}`).Id)
+		key := func() string {
+			t.Helper()
+			got, err := describe(o.Mgmt, aws.String(third))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Tags map[string]struct {
+					TagKey string `json:"tag_key"`
+				} `json:"tags"`
+			}
+			if err := json.Unmarshal([]byte(aws.ToString(got.PolicyContent)), &doc); err != nil {
+				t.Fatal(err)
+			}
+			return doc.Tags["project"].TagKey
+		}
+		attach(t, e, o.Mgmt, j, ou3)
+		attach(t, e, o.Mgmt, k, ou3)
+		if got := key(); got != "PROJECT" {
+			t.Errorf("J then K: tag_key = %q, want PROJECT", got)
+		}
+		// Attaching J again puts it after K.
+		if _, err := mgmt.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(j), TargetId: aws.String(ou3)}); err != nil {
+			t.Fatal(err)
+		}
+		attach(t, e, o.Mgmt, j, ou3)
+		if got := key(); got != "project" {
+			t.Errorf("K then J: tag_key = %q, want project", got)
+		}
+	})
 	t.Run("callers and targets", func(t *testing.T) {
 		_, err := describe(other, aws.String(acct))
 		expectError[*types.AccessDeniedException](t, err)

@@ -256,6 +256,23 @@ func (s *Service) DisablePolicyType(ctx context.Context, in *api.DisablePolicyTy
 	return &api.DisablePolicyTypeOutput{Root: &out}, nil
 }
 
+// checkNoPolicyTypeNeeds refuses to withdraw a service's trusted access
+// while a policy type that relies on it is enabled
+// (POLICY_TYPE_ENABLED_FOR_THIS_SERVICE): the type must be disabled first.
+func (r repo) checkNoPolicyTypeNeeds(org *organization, servicePrincipal string) error {
+	rt, err := r.root(org.RootID)
+	if err != nil {
+		return fmt.Errorf("root of %s: %w", org.ID, err)
+	}
+	for t, k := range policyKinds {
+		if k.trustedService == servicePrincipal && rt.typeEnabled(t) {
+			return errConstraint(api.ConstraintViolationExceptionReasonPolicyTypeEnabledForThisService,
+				fmt.Sprintf("Disable the policy type %s before withdrawing the trusted access of %s.", t, servicePrincipal))
+		}
+	}
+	return nil
+}
+
 // policyTypeRoot authorizes a change of the policy types of a root and
 // returns the organization and the root.
 func (r repo) policyTypeRoot(p principal, op, rootID string, t api.PolicyType) (*organization, *root, error) {

@@ -122,6 +122,9 @@ func (s *Service) DisableAWSServiceAccess(ctx context.Context, in *api.DisableAW
 		if _, err := lookupPrincipal(*in.ServicePrincipal); err != nil {
 			return err
 		}
+		if err := (repo{tx}).checkNoPolicyTypeNeeds(org, *in.ServicePrincipal); err != nil {
+			return err
+		}
 		return tx.Delete(bucketTrustedServices, org.ID+"/"+*in.ServicePrincipal)
 	})
 	if err != nil {
