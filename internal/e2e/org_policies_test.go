@@ -371,7 +371,11 @@ func TestPolicyLifecycle(t *testing.T) {
 				ids = append(ids, aws.ToString(s.Id))
 			}
 		}
-		want := []string{fullSCPID, aws.ToString(id)}
+		// Pages come in id order; ids are random, so compare as sets.
+		want := sorted(fullSCPID, aws.ToString(id))
+		if !sort.StringsAreSorted(ids) {
+			t.Errorf("ListPolicies out of id order: %v", ids)
+		}
 		if !reflect.DeepEqual(ids, want) {
 			t.Errorf("ListPolicies = %v, want %v", ids, want)
 		}
@@ -427,7 +431,7 @@ func TestAttachAndDetach(t *testing.T) {
 		t.Fatalf("a new OU's SCPs = %v, want FullAWSAccess", got)
 	}
 	attach(t, e, o.Mgmt, deny, ou)
-	if got := attachedIDs(t, e, o.Mgmt, ou, types.PolicyTypeServiceControlPolicy); !reflect.DeepEqual(got, []string{fullSCPID, deny}) {
+	if got := attachedIDs(t, e, o.Mgmt, ou, types.PolicyTypeServiceControlPolicy); !reflect.DeepEqual(got, sorted(fullSCPID, deny)) {
 		t.Errorf("SCPs of the OU = %v", got)
 	}
 	attach(t, e, o.Mgmt, deny, member)
@@ -912,4 +916,10 @@ func TestPolicyAttachmentsFollowMembership(t *testing.T) {
 func firstOfNextMonth(now time.Time) time.Time {
 	now = now.UTC()
 	return time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// sorted returns ids in the order the List operations page them.
+func sorted(ids ...string) []string {
+	sort.Strings(ids)
+	return ids
 }
