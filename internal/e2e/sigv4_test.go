@@ -20,6 +20,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithycbor "github.com/aws/smithy-go/encoding/cbor"
 
@@ -383,5 +384,28 @@ func TestSecretsNeverLogged(t *testing.T) {
 	// The access log does name the key and the account.
 	if !strings.Contains(out, "access_key_id="+session.AccessKeyID) || !strings.Contains(out, "account="+member) {
 		t.Errorf("the access log lacks the key id or account:\n%s", out)
+	}
+}
+
+func TestAccessLogNamesRefusedKeys(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	e := newSigV4EnvWith(t, slog.New(slog.NewTextHandler(&logs, nil)))
+	_, creds := e.registerSigned(t, "")
+	bad := creds
+	bad.SecretAccessKey = "wrong"
+	organizations.NewFromConfig(e.configWith(bad)).DescribeOrganization(context.Background(), &organizations.DescribeOrganizationInput{})
+	e.stsWith(bad).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	out := logs.String()
+	for _, op := range []string{"operation=DescribeOrganization", "operation=GetCallerIdentity"} {
+		line := ""
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, op) {
+				line = l
+			}
+		}
+		if !strings.Contains(line, "access_key_id="+creds.AccessKeyID) || !strings.Contains(line, "status=") || strings.Contains(line, "wrong") {
+			t.Errorf("access log line for %s: %q", op, line)
+		}
 	}
 }

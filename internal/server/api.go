@@ -85,6 +85,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
 	}
 
 	principal, err := s.authenticate(r, body, []string{svc.SigningName})
+	// Also on failure: the access log then names the key that was refused.
+	c.account, c.accessID = principal.AccountID, principal.AccessKeyID
 	if err != nil {
 		var apiErr protocol.APIError
 		if !errors.As(err, &apiErr) {
@@ -92,7 +94,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
 		}
 		return s.writeError(w, c, req.Protocol, svc, apiErr)
 	}
-	c.account, c.accessID = principal.AccountID, principal.AccessKeyID
 
 	codec := protocol.CodecFor(req.Protocol)
 	input := c.op.NewInput()

@@ -44,7 +44,7 @@ func (s *Server) authenticate(r *http.Request, body []byte, services []string) (
 		c, err := s.lookupKey(r.Context(), sig.AccessKeyID)
 		if err == nil {
 			if c.Temporary() && !s.opts.Clock.Now().Before(c.Session.Expiration) {
-				return auth.Principal{}, auth.ExpiredTokenError()
+				return refused(sig, auth.ExpiredTokenError())
 			}
 			return principalOf(c, sig), nil
 		}
@@ -56,6 +56,12 @@ func (s *Server) authenticate(r *http.Request, body []byte, services []string) (
 	return p, s.ensureAccount(r.Context(), p.AccountID)
 }
 
+// refused is what authenticate answers with a failure: no account, but
+// the key that was tried, for the access log.
+func refused(sig *auth.Signature, err error) (auth.Principal, error) {
+	return auth.Principal{AccessKeyID: sig.AccessKeyID}, err
+}
+
 // verify is sigv4 mode: the key must be registered, the signature must be
 // the one its secret makes, and temporary credentials must come with their
 // session token and be unexpired on the orgstack clock.
@@ -65,25 +71,25 @@ func (s *Server) authenticate(r *http.Request, body []byte, services []string) (
 func (s *Server) verify(r *http.Request, body []byte, sig *auth.Signature, services []string) (auth.Principal, error) {
 	c, err := s.lookupKey(r.Context(), sig.AccessKeyID)
 	if errors.Is(err, accounts.ErrNoKey) {
-		return auth.Principal{}, auth.UnrecognizedClientError()
+		return refused(sig, auth.UnrecognizedClientError())
 	}
 	if err != nil {
-		return auth.Principal{}, err
+		return refused(sig, err)
 	}
 	// Request timestamps follow the real clock: a test that moves virtual
 	// time by days must still be able to sign requests.
 	if err := auth.Verify(r, body, sig, c.SecretAccessKey, time.Now(), auth.VerifyOptions{Services: services}); err != nil {
-		return auth.Principal{}, err
+		return refused(sig, err)
 	}
 	switch {
 	case c.Temporary() && (sig.SecurityToken == "" || !c.Session.TokenMatches(sig.SecurityToken)):
-		return auth.Principal{}, auth.UnrecognizedClientError()
+		return refused(sig, auth.UnrecognizedClientError())
 	case !c.Temporary() && sig.SecurityToken != "":
 		// A long-term key has no session token; AWS refuses one.
-		return auth.Principal{}, auth.UnrecognizedClientError()
+		return refused(sig, auth.UnrecognizedClientError())
 	case c.Temporary() && !s.opts.Clock.Now().Before(c.Session.Expiration):
 		// Sessions end on the orgstack clock, so tests can expire them.
-		return auth.Principal{}, auth.ExpiredTokenError()
+		return refused(sig, auth.ExpiredTokenError())
 	}
 	return principalOf(c, sig), nil
 }

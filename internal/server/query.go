@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/orgstack/orgstack/internal/auth"
@@ -57,7 +58,10 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, c *call) int
 	if err != nil {
 		return q.WriteError(w, c.id, err)
 	}
+	// Named before authentication, so that a refused call is logged with it.
+	c.opName = queryAction(r, body)
 	principal, err := s.authenticate(r, body, []string{q.SigningName()})
+	c.account, c.accessID = principal.AccountID, principal.AccessKeyID
 	if err != nil {
 		var apiErr protocol.APIError
 		if !errors.As(err, &apiErr) {
@@ -65,11 +69,22 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, c *call) int
 		}
 		return q.WriteError(w, c.id, err)
 	}
-	c.account, c.accessID = principal.AccountID, principal.AccessKeyID
 	status, action, err := q.Serve(auth.WithPrincipal(r.Context(), principal), w, c.id, r, body)
-	c.opName = action
+	if action != "" {
+		c.opName = action
+	}
 	if err != nil && status == http.StatusInternalServerError {
 		s.log.Error("internal error", "request_id", c.id, "service", c.service, "operation", action, "error", err)
 	}
 	return status
+}
+
+// queryAction reads the Action parameter of an awsQuery request for the
+// access log; Serve parses the parameters for real.
+func queryAction(r *http.Request, body []byte) string {
+	if a := r.URL.Query().Get("Action"); a != "" {
+		return a
+	}
+	form, _ := url.ParseQuery(string(body))
+	return form.Get("Action")
 }
