@@ -15,7 +15,7 @@ import (
 // accounts through ListAccountsWithInvalidEffectivePolicy and the details
 // through ListEffectivePolicyValidationErrors; these are the checks
 // orgstack makes, for the types whose effective syntax the user guide
-// documents (tag, backup, AI services opt-out). Other types have no
+// documents (tag, backup, AI services opt-out, EC2 declarative). Other types have no
 // checks and their effective policies are always valid.
 
 // Finding is one validation error of an effective policy.
@@ -55,6 +55,8 @@ func CheckEffective(policyType string, effective []byte, sources []Source) ([]Fi
 		fs = checkBackup(doc)
 	case "AISERVICES_OPT_OUT_POLICY":
 		fs = checkOptOut(doc)
+	case "DECLARATIVE_POLICY_EC2":
+		fs = checkDeclarative(doc)
 	}
 	for i, f := range fs {
 		for _, s := range sources {
@@ -199,4 +201,75 @@ func checkOptOut(doc map[string]any) []Finding {
 		}
 	}
 	return fs
+}
+
+// declarativeSetting is one EC2 attribute setting of a declarative policy
+// and the values the user guide's "Declarative policy syntax" lists for
+// it; required settings must be present once their attribute is.
+type declarativeSetting struct {
+	path     []string
+	values   []string
+	required bool
+}
+
+var declarativeSettings = []declarativeSetting{
+	{[]string{"vpc_block_public_access", "internet_gateway", "mode"}, []string{"off", "block_ingress", "block_bidirectional"}, true},
+	{[]string{"vpc_block_public_access", "internet_gateway", "exclusions_allowed"}, []string{"enabled", "disabled"}, true},
+	{[]string{"serial_console_access", "status"}, []string{"enabled", "disabled"}, true},
+	{[]string{"image_block_public_access", "state"}, []string{"unblocked", "block_new_sharing"}, true},
+	{[]string{"snapshot_block_public_access", "state"}, []string{"unblocked", "block_new_sharing", "block_all_sharing"}, true},
+	{[]string{"allowed_images_settings", "state"}, []string{"enabled", "disabled", "audit_mode"}, true},
+	{[]string{"instance_metadata_defaults", "http_tokens"}, []string{"no_preference", "required", "optional"}, false},
+	{[]string{"instance_metadata_defaults", "http_endpoint"}, []string{"no_preference", "enabled", "disabled"}, false},
+	{[]string{"instance_metadata_defaults", "instance_metadata_tags"}, []string{"no_preference", "enabled", "disabled"}, false},
+	{[]string{"instance_metadata_defaults", "http_put_response_hop_limit"}, nil, false}, // -1 (no preference) or 1-64
+}
+
+// checkDeclarative: each EC2 attribute setting holds one of its values,
+// and an attribute that is present has its required settings.
+func checkDeclarative(doc map[string]any) []Finding {
+	attrs, _ := doc["ec2_attributes"].(map[string]any)
+	var fs []Finding
+	for _, d := range declarativeSettings {
+		parent, ok := lookup(attrs, d.path[:len(d.path)-1])
+		if !ok {
+			continue
+		}
+		p := append([]string{"ec2_attributes"}, d.path...)
+		v, ok := parent[d.path[len(d.path)-1]]
+		if !ok {
+			if d.required {
+				fs = append(fs, finding("MISSING_REQUIRED_ELEMENT", p[:len(p)-1], "%s needs %s", strings.Join(p[:len(p)-1], "."), d.path[len(d.path)-1]))
+			}
+			continue
+		}
+		if l, ok := v.([]any); ok {
+			fs = append(fs, finding("ELEMENTS_TOO_MANY", p, "%s takes one value, not %d", d.path[len(d.path)-1], len(l)))
+			continue
+		}
+		if d.values == nil { // the hop limit
+			num, isNum := v.(json.Number)
+			n, err := num.Int64()
+			if !isNum || err != nil || (n != -1 && (n < 1 || n > 64)) {
+				fs = append(fs, finding("INVALID_VALUE", p, "http_put_response_hop_limit must be -1 or from 1 to 64, not %v", v))
+			}
+			continue
+		}
+		if sv, ok := v.(string); !ok || !slices.Contains(d.values, sv) {
+			fs = append(fs, finding("INVALID_VALUE", p, "%s must be one of %s, not %v", d.path[len(d.path)-1], strings.Join(d.values, ", "), v))
+		}
+	}
+	return fs
+}
+
+// lookup follows a path of object keys.
+func lookup(m map[string]any, path []string) (map[string]any, bool) {
+	for _, k := range path {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		m = next
+	}
+	return m, m != nil
 }

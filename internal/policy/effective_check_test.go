@@ -70,6 +70,28 @@ func TestCheckEffective(t *testing.T) {
 			want: []want{{"ELEMENTS_TOO_MANY", "services.default.opt_out_policy", []string{"p-root000001", "p-ou00000001"}}},
 		},
 		{
+			name: "a valid declarative policy over two levels",
+			typ:  "DECLARATIVE_POLICY_EC2",
+			levels: [][]Source{
+				{{"p-root000001", []byte(`{"ec2_attributes":{"vpc_block_public_access":{"internet_gateway":{"mode":{"@@assign":"block_ingress"}}},"instance_metadata_defaults":{"http_tokens":{"@@assign":"required"},"http_put_response_hop_limit":{"@@assign":2}}}}`)}},
+				{{"p-ou00000001", []byte(`{"ec2_attributes":{"vpc_block_public_access":{"internet_gateway":{"exclusions_allowed":{"@@assign":"disabled"}}},"serial_console_access":{"status":{"@@assign":"disabled"}}}}`)}},
+			},
+		},
+		{
+			name: "declarative settings left incomplete, given two values, or a value not in the list",
+			typ:  "DECLARATIVE_POLICY_EC2",
+			levels: [][]Source{
+				{{"p-root000001", []byte(`{"ec2_attributes":{"vpc_block_public_access":{"internet_gateway":{"mode":{"@@assign":"block_ingress"}}},"snapshot_block_public_access":{"state":{"@@assign":["block_all_sharing"]}}}}`)}},
+				{{"p-ou00000001", []byte(`{"ec2_attributes":{"snapshot_block_public_access":{"state":{"@@append":["unblocked"]}},"image_block_public_access":{"state":{"@@assign":"block_all_sharing"}},"instance_metadata_defaults":{"http_put_response_hop_limit":{"@@assign":65}}}}`)}},
+			},
+			want: []want{
+				{"MISSING_REQUIRED_ELEMENT", "ec2_attributes.vpc_block_public_access.internet_gateway", []string{"p-root000001"}},
+				{"INVALID_VALUE", "ec2_attributes.image_block_public_access.state", []string{"p-ou00000001"}},
+				{"ELEMENTS_TOO_MANY", "ec2_attributes.snapshot_block_public_access.state", []string{"p-root000001", "p-ou00000001"}},
+				{"INVALID_VALUE", "ec2_attributes.instance_metadata_defaults.http_put_response_hop_limit", []string{"p-ou00000001"}},
+			},
+		},
+		{
 			name: "an AI opt-out value that is neither optIn nor optOut",
 			typ:  "AISERVICES_OPT_OUT_POLICY",
 			levels: [][]Source{
