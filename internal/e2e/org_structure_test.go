@@ -737,14 +737,33 @@ func TestInviteAndAccept(t *testing.T) {
 		expectError[*types.AWSOrganizationsNotInUseException](t, err)
 	})
 
-	t.Run("members and other organizations' accounts cannot be invited", func(t *testing.T) {
+	t.Run("members cannot be invited again", func(t *testing.T) {
 		_, err := e.orgs(mgmt).InviteAccountToOrganization(ctx, &organizations.InviteAccountToOrganizationInput{Target: ptrParty(byID(invitee))})
 		expectReason[*types.HandshakeConstraintViolationException](t, err, "ALREADY_IN_AN_ORGANIZATION")
 		_, err = e.orgs(mgmt).InviteAccountToOrganization(ctx, &organizations.InviteAccountToOrganizationInput{Target: ptrParty(byID(mgmt))})
 		expectReason[*types.HandshakeConstraintViolationException](t, err, "ALREADY_IN_AN_ORGANIZATION")
-		newOrgWithMembers(t, e, "304000000100")
-		_, err = e.orgs(mgmt).InviteAccountToOrganization(ctx, &organizations.InviteAccountToOrganizationInput{Target: ptrParty(byID("304000000100"))})
-		expectReason[*types.HandshakeConstraintViolationException](t, err, "ALREADY_IN_AN_ORGANIZATION")
+	})
+
+	t.Run("another organization's management account joins once its organization is gone", func(t *testing.T) {
+		const other = "304000000100"
+		newOrgWithMembers(t, e, other)
+		h := invite(t, e, mgmt, byID(other), "")
+		seen, err := e.orgs(other).ListHandshakesForAccount(ctx, &organizations.ListHandshakesForAccountInput{})
+		if err != nil || len(seen.Handshakes) != 0 {
+			t.Errorf("a management account sees invitations: %v, %v", handshakeIDs(seen.Handshakes), err)
+		}
+		_, err = e.orgs(other).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id})
+		expectError[*types.MasterCannotLeaveOrganizationException](t, err)
+		if _, err := e.orgs(other).DeleteOrganization(ctx, &organizations.DeleteOrganizationInput{}); err != nil {
+			t.Fatal(err)
+		}
+		seen, err = e.orgs(other).ListHandshakesForAccount(ctx, &organizations.ListHandshakesForAccountInput{})
+		if err != nil || len(seen.Handshakes) != 1 {
+			t.Fatalf("invitations after deleting its organization = %v, %v", handshakeIDs(seen.Handshakes), err)
+		}
+		if _, err := e.orgs(other).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id}); err != nil {
+			t.Errorf("AcceptHandshake: %v", err)
+		}
 	})
 
 	t.Run("tags given with the invitation land on the account", func(t *testing.T) {
@@ -1249,17 +1268,15 @@ func TestAcceptHandshakeConstraints(t *testing.T) {
 	newOrgWithMembers(t, e, mgmt1)
 	newOrgWithMembers(t, e, mgmt2)
 
-	// Invited by two organizations, an account can join only one.
+	// Invited by two organizations, an account joins one, then declines
+	// the other.
 	first := invite(t, e, mgmt1, byID(both), "")
 	second := invite(t, e, mgmt2, byID(both), "")
 	if _, err := e.orgs(both).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: first.Id}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.orgs(both).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: second.Id})
-	expectReason[*types.HandshakeConstraintViolationException](t, err, "ALREADY_IN_AN_ORGANIZATION")
-	if got := describeHandshake(t, e, both, aws.ToString(second.Id)); got.State != types.HandshakeStateOpen {
-		t.Errorf("refused acceptance changed the state to %s", got.State)
-	}
+	_, err := e.orgs(both).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: first.Id})
+	expectError[*types.HandshakeAlreadyInStateException](t, err)
 	if _, err := e.orgs(both).DeclineHandshake(ctx, &organizations.DeclineHandshakeInput{HandshakeId: second.Id}); err != nil {
 		t.Errorf("declining the other invitation: %v", err)
 	}
@@ -1491,4 +1508,65 @@ func TestInvitationSweepKeepsTransfers(t *testing.T) {
 	}
 	_, err = e.orgs(manager).DescribeHandshake(ctx, &organizations.DescribeHandshakeInput{HandshakeId: declined.Id})
 	expectError[*types.HandshakeNotFoundException](t, err)
+}
+
+// A member of another organization accepts an invitation and moves
+// directly, as AWS's direct transfers between organizations do: the rules
+// of leaving apply except standalone information, and the old
+// organization loses the account with its tags and handshakes.
+func TestDirectTransferBetweenOrganizations(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	const oldMgmt, newMgmt, invited = "322000000001", "322000000002", "322000000003"
+	newOrgWithMembers(t, e, oldMgmt)
+	newOrg := newOrgWithMembers(t, e, newMgmt)
+	h := invite(t, e, oldMgmt, byID(invited), "")
+	if _, err := e.orgs(invited).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.orgs(oldMgmt).TagResource(ctx, &organizations.TagResourceInput{ResourceId: aws.String(invited), Tags: []types.Tag{{Key: aws.String("old"), Value: aws.String("1")}}}); err != nil {
+		t.Fatal(err)
+	}
+	created := e.createAccount(t, oldMgmt, "created-322@example.com")
+
+	// A delegated administrator must be deregistered first.
+	makeDelegate(t, e, oldMgmt, invited)
+	move := invite(t, e, newMgmt, byID(invited), "")
+	_, err := e.orgs(invited).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: move.Id})
+	expectReason[*types.ConstraintViolationException](t, err, "CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG")
+	if _, err := e.orgs(oldMgmt).DeregisterDelegatedAdministrator(ctx, &organizations.DeregisterDelegatedAdministratorInput{
+		AccountId: aws.String(invited), ServicePrincipal: aws.String(coPrincipal),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	acc, err := e.orgs(invited).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: move.Id})
+	if err != nil || acc.Handshake.State != types.HandshakeStateAccepted {
+		t.Fatalf("AcceptHandshake from a member of another organization = %+v, %v", acc, err)
+	}
+	got, err := e.orgs(invited).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil || aws.ToString(got.Organization.Id) != newOrg.ID {
+		t.Errorf("organization after the transfer = %+v, %v", got, err)
+	}
+	_, err = e.orgs(oldMgmt).DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(invited)})
+	expectError[*types.AccountNotFoundException](t, err)
+	if tags, err := e.orgs(newMgmt).ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String(invited)}); err != nil || len(tags.Tags) != 0 {
+		t.Errorf("tags carried over from the old organization: %+v, %v", tags, err)
+	}
+	if old, err := e.orgs(oldMgmt).ListHandshakesForOrganization(ctx, &organizations.ListHandshakesForOrganizationInput{}); err != nil || len(old.Handshakes) != 0 {
+		t.Errorf("the old organization keeps handshakes of the departed account: %v, %v", handshakeIDs(old.Handshakes), err)
+	}
+	parents, err := e.orgs(newMgmt).ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(invited)})
+	if err != nil || aws.ToString(parents.Parents[0].Id) != newOrg.RootID {
+		t.Errorf("parent in the new organization = %+v, %v", parents, err)
+	}
+
+	// A created account waits four days, but needs no standalone information.
+	moveCreated := invite(t, e, newMgmt, byID(created), "")
+	_, err = e.orgs(created).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: moveCreated.Id})
+	expectReason[*types.ConstraintViolationException](t, err, "WAIT_PERIOD_ACTIVE")
+	e.Clock.Advance(4 * 24 * time.Hour)
+	if _, err := e.orgs(created).AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: moveCreated.Id}); err != nil {
+		t.Errorf("a created account without standalone information moves directly: %v", err)
+	}
 }

@@ -83,6 +83,17 @@ func (s *Service) LeaveOrganization(ctx context.Context, _ *api.LeaveOrganizatio
 //     customer agreement (ACCOUNT_CANNOT_LEAVE_WITHOUT_EULA), then a
 //     payment method (MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED).
 func (s *Service) checkDeparture(r repo, org *organization, m *member) error {
+	if err := s.checkLeaveRules(r, org, m); err != nil {
+		return err
+	}
+	return checkStandalone(r, m)
+}
+
+// checkLeaveRules are steps 1 to 3 of checkDeparture: all that a direct
+// transfer to another organization (AcceptHandshake of an invitation by a
+// member of another organization) requires, since the account never
+// stands alone.
+func (s *Service) checkLeaveRules(r repo, org *organization, m *member) error {
 	if m.AccountID == org.ManagementID {
 		return api.NewMasterCannotLeaveOrganizationException("The management account cannot leave its organization; remove every member account and delete the organization instead.")
 	}
@@ -106,6 +117,11 @@ func (s *Service) checkDeparture(r repo, org *organization, m *member) error {
 			return e
 		}
 	}
+	return nil
+}
+
+// checkStandalone is step 4 of checkDeparture.
+func checkStandalone(r repo, m *member) error {
 	acct, err := accounts.Get(r.tx, m.AccountID)
 	if err != nil {
 		return err
@@ -137,7 +153,7 @@ func (s *Service) depart(r repo, org *organization, m *member, how Departure) er
 	if err := r.deleteTags(m.AccountID); err != nil {
 		return err
 	}
-	if err := r.deleteHandshakesOfAccount(m.AccountID); err != nil {
+	if err := r.deleteHandshakesOfAccount(org.ID, m.AccountID); err != nil {
 		return err
 	}
 	if err := r.detachAllPolicies(m.AccountID); err != nil {

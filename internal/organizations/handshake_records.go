@@ -177,17 +177,22 @@ func (r repo) accountHandshakes(accountID string) ([]*handshake, error) {
 	return r.handshakesOf(bucketHandshakesByAcc, accountID+"/")
 }
 
-// deleteHandshakesOfAccount deletes every handshake addressed to the
-// account, as AWS does when the account is removed from or leaves its
-// organization. A member that leaves while its approval to enable all
+// deleteHandshakesOfAccount deletes the handshakes that the organization
+// sent to the account, as AWS does when the account is removed from or
+// leaves it. Invitations from other organizations stay: the documented way
+// to change organizations is to leave one and then accept the other's
+// invitation. A member that leaves while its approval to enable all
 // features is pending no longer holds that change up.
-func (r repo) deleteHandshakesOfAccount(accountID string) error {
+func (r repo) deleteHandshakesOfAccount(orgID, accountID string) error {
 	hs, err := r.accountHandshakes(accountID)
 	if err != nil {
 		return err
 	}
 	var requests []string
 	for _, h := range hs {
+		if h.OrgID != orgID {
+			continue
+		}
 		if err := r.deleteHandshake(h); err != nil {
 			return err
 		}

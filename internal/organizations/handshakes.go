@@ -36,13 +36,14 @@ func (s *Service) InviteAccountToOrganization(ctx context.Context, in *api.Invit
 		if err != nil {
 			return err
 		}
+		// Members of other organizations may be invited: accepting moves
+		// them directly (AWS's direct transfers), and a management
+		// account sees the invitation once its own organization is gone.
 		if m, err := r.membership(target.ID); err != nil {
 			return err
-		} else if m != nil {
-			// Direct transfers between organizations (AWS, December 2025)
-			// are not emulated: an account must be standalone to be invited.
+		} else if m != nil && m.OrgID == org.ID {
 			return errHandshakeConstraint(api.HandshakeConstraintViolationExceptionReasonAlreadyInAnOrganization,
-				"The account is already a member of an organization.")
+				"The account is already a member of this organization.")
 		}
 		hs, err := r.orgHandshakes(org.ID)
 		if err != nil {
@@ -217,14 +218,13 @@ func (s *Service) AcceptHandshake(ctx context.Context, in *api.AcceptHandshakeIn
 	return &api.AcceptHandshakeOutput{Handshake: out}, nil
 }
 
-// join makes the invited account a member in the root.
+// join makes the invited account a member in the root. A member of
+// another organization moves directly, as AWS's direct transfers between
+// organizations do: it must be free to leave (not the management account,
+// no delegated administrator, past a created account's waiting period) but
+// needs no standalone information, since it never stands alone; it
+// departs its old organization (LEFT) in the same transaction.
 func (s *Service) join(r repo, h *handshake, now time.Time) error {
-	if m, err := r.membership(h.AccountID); err != nil {
-		return err
-	} else if m != nil {
-		return errHandshakeConstraint(api.HandshakeConstraintViolationExceptionReasonAlreadyInAnOrganization,
-			"The account is already a member of an organization.")
-	}
 	org, err := r.org(h.OrgID)
 	if errors.Is(err, store.ErrNotFound) {
 		return errHandshakeNotFound(h.ID)
@@ -232,13 +232,27 @@ func (s *Service) join(r repo, h *handshake, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	acct, err := accounts.Get(r.tx, h.AccountID)
+	old, m, err := r.callerOrg(h.AccountID)
 	if err != nil {
 		return err
 	}
-	if !acct.Standalone.PaymentMethod {
-		return errHandshakeConstraint(api.HandshakeConstraintViolationExceptionReasonPaymentInstrumentRequired,
-			"The account has no payment method; add one before joining an organization.")
+	if m != nil {
+		if m.OrgID == org.ID {
+			return errHandshakeConstraint(api.HandshakeConstraintViolationExceptionReasonAlreadyInAnOrganization,
+				"The account is already a member of this organization.")
+		}
+		if err := s.checkLeaveRules(r, old, m); err != nil {
+			return err
+		}
+	} else {
+		acct, err := accounts.Get(r.tx, h.AccountID)
+		if err != nil {
+			return err
+		}
+		if !acct.Standalone.PaymentMethod {
+			return errHandshakeConstraint(api.HandshakeConstraintViolationExceptionReasonPaymentInstrumentRequired,
+				"The account has no payment method; add one before joining an organization.")
+		}
 	}
 	q, err := s.quotas(r.tx)
 	if err != nil {
@@ -253,6 +267,11 @@ func (s *Service) join(r repo, h *handshake, now time.Time) error {
 	if members >= q.AccountsPerOrganization {
 		return errHandshakeConstraint(api.HandshakeConstraintViolationExceptionReasonAccountNumberLimitExceeded,
 			fmt.Sprintf("The organization already has its limit of %d accounts.", q.AccountsPerOrganization))
+	}
+	if m != nil {
+		if err := s.depart(r, old, m, DepartureLeft); err != nil {
+			return fmt.Errorf("%s leaves %s: %w", h.AccountID, old.ID, err)
+		}
 	}
 	if err := r.addMember(&member{
 		AccountID:    h.AccountID,
@@ -409,7 +428,15 @@ func (s *Service) ListHandshakesForAccount(ctx context.Context, in *api.ListHand
 	// this before orgstack has made an organization, when the NextToken
 	// signing key does not exist yet and only a writer can create it.
 	err = s.store.Write(ctx, func(tx store.Tx) error {
-		out.Handshakes, out.NextToken, err = s.listHandshakes(tx, "ListHandshakesForAccount", bucketHandshakesByAcc, p.AccountID, in.Filter, in.NextToken, in.MaxResults)
+		// A management account does not see invitations from other
+		// organizations until it has deleted its own.
+		var hide func(*handshake) bool
+		if org, _, err := (repo{tx}).callerOrg(p.AccountID); err != nil {
+			return err
+		} else if org != nil && org.ManagementID == p.AccountID {
+			hide = func(h *handshake) bool { return h.Action == string(api.ActionTypeInvite) && h.OrgID != org.ID }
+		}
+		out.Handshakes, out.NextToken, err = s.listHandshakes(tx, "ListHandshakesForAccount", bucketHandshakesByAcc, p.AccountID, in.Filter, hide, in.NextToken, in.MaxResults)
 		return err
 	})
 	if err != nil {
@@ -431,7 +458,7 @@ func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *api.Lis
 		if err != nil {
 			return err
 		}
-		out.Handshakes, out.NextToken, err = s.listHandshakes(tx, "ListHandshakesForOrganization", bucketHandshakesByOrg, org.ID, in.Filter, in.NextToken, in.MaxResults)
+		out.Handshakes, out.NextToken, err = s.listHandshakes(tx, "ListHandshakesForOrganization", bucketHandshakesByOrg, org.ID, in.Filter, nil, in.NextToken, in.MaxResults)
 		return err
 	})
 	if err != nil {
@@ -442,7 +469,7 @@ func (s *Service) ListHandshakesForOrganization(ctx context.Context, in *api.Lis
 
 // listHandshakes pages through one index of handshakes (an account's or an
 // organization's), keeping the visible ones that pass the filter.
-func (s *Service) listHandshakes(tx store.Tx, op, bucket, owner string, f *api.HandshakeFilter, token *string, max *int32) ([]api.Handshake, *string, error) {
+func (s *Service) listHandshakes(tx store.Tx, op, bucket, owner string, f *api.HandshakeFilter, hide func(*handshake) bool, token *string, max *int32) ([]api.Handshake, *string, error) {
 	if f != nil && f.ActionType != nil && f.ParentHandshakeId != nil {
 		return nil, nil, invalidInput(api.InvalidInputExceptionReasonMaxLimitExceededFilter,
 			"Filter by ActionType or by ParentHandshakeId, not both.")
@@ -469,7 +496,7 @@ func (s *Service) listHandshakes(tx store.Tx, op, bucket, owner string, f *api.H
 		if err != nil {
 			return false, err
 		}
-		if !h.visible(now) ||
+		if !h.visible(now) || (hide != nil && hide(h)) ||
 			(f != nil && f.ActionType != nil && h.Action != string(*f.ActionType)) ||
 			(f != nil && f.ParentHandshakeId != nil && h.ParentID != *f.ParentHandshakeId) {
 			return false, nil
