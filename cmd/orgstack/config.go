@@ -134,7 +134,8 @@ func (f *quotaFlag) Set(v string) error {
 
 // quotas applies the settings to AWS's defaults, each value decoded as
 // the JSON of GET /_orgstack/quotas would carry it (numbers, or duration
-// strings such as "96h").
+// strings such as "96h"). A dotted name sets one field of a nested quota,
+// e.g. policySize.SERVICE_CONTROL_POLICY=5120.
 func (f quotaFlag) quotas() (organizations.Quotas, error) {
 	q := organizations.DefaultQuotas()
 	for _, kv := range f {
@@ -143,7 +144,12 @@ func (f quotaFlag) quotas() (organizations.Quotas, error) {
 		if _, err := strconv.Atoi(value); err != nil {
 			lit = strconv.Quote(value)
 		}
-		dec := json.NewDecoder(strings.NewReader(`{` + strconv.Quote(name) + `:` + lit + `}`))
+		doc := lit
+		parts := strings.Split(name, ".")
+		for i := len(parts) - 1; i >= 0; i-- {
+			doc = `{` + strconv.Quote(parts[i]) + `:` + doc + `}`
+		}
+		dec := json.NewDecoder(strings.NewReader(doc))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&q); err != nil {
 			return q, fmt.Errorf("%s: %v", kv, err)
