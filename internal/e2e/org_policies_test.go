@@ -497,6 +497,22 @@ func TestAttachAndDetach(t *testing.T) {
 		_, err = e.orgs(member).DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(deny), TargetId: aws.String(member)})
 		expectError[*types.AccessDeniedException](t, err)
 	})
+	t.Run("deleting an OU detaches its policies", func(t *testing.T) {
+		gone := aws.ToString(createOU(t, e, o.Mgmt, o.RootID, "Doomed").Id)
+		attach(t, e, o.Mgmt, deny, gone)
+		if _, err := mgmt.DeleteOrganizationalUnit(ctx, &organizations.DeleteOrganizationalUnitInput{OrganizationalUnitId: aws.String(gone)}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := mgmt.ListTargetsForPolicy(ctx, &organizations.ListTargetsForPolicyInput{PolicyId: aws.String(deny)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tg := range out.Targets {
+			if aws.ToString(tg.TargetId) == gone {
+				t.Errorf("the deleted OU %s is still a target", gone)
+			}
+		}
+	})
 	t.Run("RCPFullAWSAccess cannot be detached", func(t *testing.T) {
 		enableType(t, e, o, types.PolicyTypeResourceControlPolicy)
 		_, err := mgmt.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: aws.String(fullRCPID), TargetId: aws.String(ou)})

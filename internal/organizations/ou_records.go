@@ -57,8 +57,11 @@ func (r repo) createOU(u *ou) error {
 // putOU stores a renamed OU; OUs never change parent.
 func (r repo) putOU(u *ou) error { return store.PutJSON(r.tx, bucketOUs, u.ID, u) }
 
-// deleteOU removes an OU, its indexes and its tags.
+// deleteOU removes an OU, its indexes, its tags and its policy attachments.
 func (r repo) deleteOU(u *ou) error {
+	if err := r.detachAll(u.OrgID, u.ID); err != nil {
+		return err
+	}
 	if err := r.tx.Delete(bucketOUs, u.ID); err != nil {
 		return err
 	}
