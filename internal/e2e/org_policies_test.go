@@ -646,6 +646,16 @@ func TestDescribeEffectivePolicy(t *testing.T) {
 		expectReason[*types.InvalidInputException](t, err, "INVALID_ENUM_POLICY_TYPE")
 		_, err = e.orgs(o.Mgmt).DescribeEffectivePolicy(ctx, &organizations.DescribeEffectivePolicyInput{PolicyType: types.EffectivePolicyTypeBackupPolicy})
 		expectError[*types.EffectivePolicyNotFoundException](t, err)
+		// A delegated administrator of any service may read any account's.
+		if _, err := mgmt.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("config.amazonaws.com")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mgmt.RegisterDelegatedAdministrator(ctx, &organizations.RegisterDelegatedAdministratorInput{AccountId: aws.String(other), ServicePrincipal: aws.String("config.amazonaws.com")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := describe(other, aws.String(acct)); err != nil {
+			t.Errorf("a delegated administrator reading another account's: %v", err)
+		}
 	})
 }
 

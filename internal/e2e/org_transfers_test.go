@@ -180,6 +180,27 @@ func TestResponsibilityTransfers(t *testing.T) {
 		_, err = terminate(manager, nil)
 		expectError[*types.ResponsibilityTransferAlreadyInStatusException](t, err)
 	})
+	t.Run("an invitation by email address", func(t *testing.T) {
+		d, err := e.orgs(third).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		email := aws.ToString(d.Organization.MasterAccountEmail)
+		he, err := invite(manager, types.HandshakeParty{Type: types.HandshakePartyTypeEmail, Id: aws.String(email)}, june)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := resource(he, types.HandshakeResourceTypeResponsibilityTransfer)
+		rt, err := describe(third, id)
+		if err != nil || aws.ToString(rt.Source.ManagementAccountId) != third || aws.ToString(rt.Source.ManagementAccountEmail) != email {
+			t.Errorf("transfer to %s = %+v, %v", email, rt, err)
+		}
+		_, err = invite(manager, types.HandshakeParty{Type: types.HandshakePartyTypeEmail, Id: aws.String("nobody@example.com")}, june)
+		expectReason[*types.InvalidInputException](t, err, "INVALID_EMAIL_ADDRESS_TARGET")
+		if _, err := e.orgs(manager).CancelHandshake(ctx, &organizations.CancelHandshakeInput{HandshakeId: he.Id}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("declined and canceled invitations", func(t *testing.T) {
 		hd, err := invite(third, acct(manager), june)
 		if err != nil {
