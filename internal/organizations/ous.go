@@ -167,10 +167,7 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, in *api.DeleteOr
 		} else if busy {
 			return api.NewOrganizationalUnitNotEmptyException("The organizational unit still contains accounts or organizational units; move or delete them first.")
 		}
-		// Its policies stay in the organization, attached nowhere.
-		if err := r.detachAll(org.ID, u.ID); err != nil {
-			return err
-		}
+		// deleteOU takes its tags and policy attachments with it.
 		return r.deleteOU(u)
 	})
 	if err != nil {
