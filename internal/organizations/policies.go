@@ -119,7 +119,8 @@ func (s *Service) UpdatePolicy(ctx context.Context, in *api.UpdatePolicyInput) (
 		if pv.AwsManaged {
 			return errImmutablePolicy(pv.ID)
 		}
-		rec := &policyRecord{ID: pv.ID, OrgID: org.ID, Name: pv.Name, Description: pv.Description, Type: string(pv.Type), Content: pv.Content}
+		rec := &policyRecord{ID: pv.ID, OrgID: org.ID, Name: pv.Name, Description: pv.Description, Type: string(pv.Type), Content: pv.Content, UpdatedAt: pv.UpdatedAt}
+		before := *rec
 		if in.Name != nil {
 			if err := r.checkPolicyName(org, pv.Type, *in.Name, pv.ID); err != nil {
 				return err
@@ -139,9 +140,13 @@ func (s *Service) UpdatePolicy(ctx context.Context, in *api.UpdatePolicyInput) (
 			}
 			rec.Content = *in.Content
 		}
-		rec.UpdatedAt = s.clock.Now()
-		if err := r.putPolicy(rec); err != nil {
-			return err
+		// Effective policies show when their policies last changed; an
+		// update that changes nothing is not a change.
+		if *rec != before {
+			rec.UpdatedAt = s.clock.Now()
+			if err := r.putPolicy(rec); err != nil {
+				return err
+			}
 		}
 		out = renderPolicy(viewOf(org, rec))
 		return nil
