@@ -48,7 +48,9 @@ func TestAWSCLIOrganizations(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create-organization: %v", err)
 	}
-	var created struct{ Organization struct{ Id, MasterAccountId, FeatureSet string } }
+	var created struct {
+		Organization struct{ Id, MasterAccountId, FeatureSet string }
+	}
 	if err := json.Unmarshal([]byte(out), &created); err != nil {
 		t.Fatalf("create-organization printed %q: %v", out, err)
 	}
