@@ -22,6 +22,8 @@ var flagHelp = errors.New("help requested")
 type config struct {
 	Listen         string
 	DataDir        string
+	Store          string // a PostgreSQL URL; empty for SQLite in DataDir
+	StoreMaxConns  int
 	Auth           server.AuthMode
 	DefaultAccount string
 	Clock          clock.Mode
@@ -47,6 +49,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return def
 	}
 	listen := fs.String("listen", env("ORGSTACK_LISTEN", "127.0.0.1:4566"), "address to listen on (ORGSTACK_LISTEN)")
+	storeURL := fs.String("store", env("ORGSTACK_STORE", ""), "a PostgreSQL URL (postgres://user@host:5432/db) to keep state in a database that several orgstack instances share; empty: SQLite in --data-dir (ORGSTACK_STORE)")
+	pgConns := fs.Int("store-max-conns", 0, "PostgreSQL connection pool size; 0: pgx's default (ORGSTACK_STORE_MAX_CONNS)")
 	dataDir := fs.String("data-dir", env("ORGSTACK_DATA_DIR", "./.orgstack"), `directory of the embedded database, or ":memory:" (ORGSTACK_DATA_DIR)`)
 	auth := fs.String("auth", env("ORGSTACK_AUTH", "open"), "authentication: open (signatures parsed, not verified) or sigv4 (ORGSTACK_AUTH)")
 	account := fs.String("default-account", env("ORGSTACK_DEFAULT_ACCOUNT", "000000000000"), "account of requests whose access key id is not 12 digits (ORGSTACK_DEFAULT_ACCOUNT)")
@@ -72,7 +76,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	c := &config{Listen: *listen, DataDir: *dataDir, DefaultAccount: *account, LogFormat: *format, Sync: *sync, AdminToken: *adminToken}
+	c := &config{Listen: *listen, DataDir: *dataDir, DefaultAccount: *account, LogFormat: *format, Sync: *sync, AdminToken: *adminToken, Store: *storeURL, StoreMaxConns: *pgConns}
 	if c.AdminToken == "" {
 		// Read after parsing, so that -h never prints the secret as a default.
 		c.AdminToken = getenv("ORGSTACK_ADMIN_TOKEN")
@@ -115,6 +119,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if err := c.Quotas.Validate(); err != nil {
 		return nil, fmt.Errorf("quotas: %w", err)
+	}
+	if c.Store != "" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") {
+		return nil, fmt.Errorf("--store: want a postgres:// URL (or nothing, for SQLite in --data-dir)")
+	}
+	if v := getenv("ORGSTACK_STORE_MAX_CONNS"); c.StoreMaxConns == 0 && v != "" {
+		if c.StoreMaxConns, err = strconv.Atoi(v); err != nil || c.StoreMaxConns < 0 {
+			return nil, fmt.Errorf("ORGSTACK_STORE_MAX_CONNS: %q is not a pool size", v)
+		}
 	}
 	return c, nil
 }

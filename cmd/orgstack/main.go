@@ -3,6 +3,7 @@
 //
 //	orgstack [serve] [flags]   run the server (the default)
 //	orgstack version           print the version
+//	orgstack migrate           apply the store's migrations, print the version
 package main
 
 import (
@@ -29,6 +30,8 @@ func run(ctx context.Context, args []string) int {
 	case "version":
 		fmt.Println("orgstack", version)
 		return 0
+	case "migrate":
+		return migrateCommand(ctx, args)
 	case "help":
 		fmt.Fprint(os.Stdout, usage)
 		return 0
@@ -40,5 +43,6 @@ func run(ctx context.Context, args []string) int {
 const usage = `Usage:
   orgstack [serve] [flags]   serve AWS Organizations and Compute Optimizer Automation
   orgstack version           print the version
+  orgstack migrate [flags]   apply the store's migrations and print its schema version
   orgstack serve -h          list the flags of serve
 `

@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgstack/orgstack/internal/app"
 	"github.com/orgstack/orgstack/internal/store"
+	"github.com/orgstack/orgstack/internal/store/postgres"
 	"github.com/orgstack/orgstack/internal/store/sqlite"
 )
 
@@ -106,7 +107,13 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 	return nil
 }
 
+// openStore opens the store the configuration names: PostgreSQL when
+// --store gives a URL, else SQLite in --data-dir. Opening applies pending
+// migrations and refuses a schema newer than this binary.
 func openStore(ctx context.Context, cfg *config) (store.Store, error) {
+	if cfg.Store != "" {
+		return postgres.Open(ctx, postgres.Options{URL: cfg.Store, MaxConns: int32(cfg.StoreMaxConns)})
+	}
 	path := cfg.DataDir
 	if path != ":memory:" {
 		if err := os.MkdirAll(path, 0o700); err != nil {
