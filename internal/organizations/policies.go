@@ -88,11 +88,10 @@ func (s *Service) DescribePolicy(ctx context.Context, in *api.DescribePolicyInpu
 	var out *api.Policy
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, pv, err := r.policyFor(p, "DescribePolicy", *in.PolicyId)
+		_, pv, err := r.policyFor(p, "DescribePolicy", *in.PolicyId)
 		if err != nil {
 			return err
 		}
-		_ = org
 		out = renderPolicy(pv)
 		return nil
 	})

@@ -191,8 +191,11 @@ func (s *Service) acceptTransfer(r repo, h *handshake, now time.Time) error {
 		return fmt.Errorf("transfer of handshake %s: %w", h.ID, err)
 	}
 	t, err := r.transfer(string(id))
-	if err != nil || t == nil {
-		return fmt.Errorf("transfer %s: %v", id, err)
+	if err != nil {
+		return fmt.Errorf("transfer %s: %w", id, err)
+	}
+	if t == nil {
+		return fmt.Errorf("handshake %s names the transfer %s, which does not exist", h.ID, id)
 	}
 	org, _, err := r.callerOrg(h.AccountID)
 	if err != nil {
@@ -241,8 +244,11 @@ func transferHandshakeResources(tx store.Tx, h *handshake) ([]api.HandshakeResou
 		return nil, fmt.Errorf("transfer of handshake %s: %w", h.ID, err)
 	}
 	t, err := r.transfer(string(id))
-	if err != nil || t == nil {
-		return nil, fmt.Errorf("transfer %s: %v", id, err)
+	if err != nil {
+		return nil, fmt.Errorf("transfer %s: %w", id, err)
+	}
+	if t == nil {
+		return nil, fmt.Errorf("handshake %s names the transfer %s, which does not exist", h.ID, id)
 	}
 	mgmt, err := accounts.Get(r.tx, t.TargetAccountID)
 	if err != nil {
