@@ -580,11 +580,24 @@ func TestDescribeEffectivePolicy(t *testing.T) {
 			t.Errorf("effective policy = %+v (clock %v)", got, e.Clock.Now())
 		}
 	}
+	// Detaching D changes the effective policy, and when it changed.
+	e.Clock.Advance(time.Hour)
+	if _, err := mgmt.DetachPolicy(ctx, &organizations.DetachPolicyInput{PolicyId: d.Id, TargetId: aws.String(acct)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := describe(o.Mgmt, aws.String(acct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertJSON(t, "after detaching D", aws.ToString(got.PolicyContent), `{"tags":{"costcenter":{"tag_key":"CostCenter","tag_value":["Development","Support","Marketing"],"enforced_for":["redshift:*","dynamodb:table"]}}}`)
+	if !aws.ToTime(got.LastUpdatedTimestamp).Equal(e.Clock.Now()) {
+		t.Errorf("LastUpdatedTimestamp after a detachment = %v, want %v", got.LastUpdatedTimestamp, e.Clock.Now())
+	}
 	// Example 2: an account under OU1's policy only (moved to OU1).
 	if _, err := mgmt.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(other), SourceParentId: aws.String(o.RootID), DestinationParentId: aws.String(ou1)}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := describe(other, nil) // a member asks for its own
+	got, err = describe(other, nil) // a member asks for its own
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -851,6 +864,11 @@ func TestPolicyAttachmentsFollowMembership(t *testing.T) {
 	mgmt := e.orgs(o.Mgmt)
 	enableType(t, e, o, types.PolicyTypeResourceControlPolicy)
 	enableType(t, e, o, types.PolicyTypeTagPolicy)
+	// Leaves a detachment record on the root, which deletion must clear.
+	if _, err := mgmt.DisablePolicyType(ctx, &organizations.DisablePolicyTypeInput{RootId: aws.String(o.RootID), PolicyType: types.PolicyTypeResourceControlPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	enableType(t, e, o, types.PolicyTypeResourceControlPolicy)
 
 	const guest = "444444444444"
 	// Open mode makes the account on its first request; it then gets
@@ -913,7 +931,7 @@ func TestPolicyAttachmentsFollowMembership(t *testing.T) {
 		for _, b := range []struct{ bucket, prefix string }{
 			{"org.policies", o.ID + "/"}, {"org.policies-by-type", o.ID + "/"}, {"org.policy-targets", o.ID + "/"},
 			{"org.attachments", o.RootID + "/"}, {"org.attachments", o.Mgmt + "/"}, {"org.resource-policies", o.ID},
-			{"org.tags", deny + "/"},
+			{"org.tags", deny + "/"}, {"org.detached", o.RootID + "/"}, {"org.detached", o.Mgmt + "/"},
 		} {
 			n, err := tx.Count(b.bucket, b.prefix)
 			if err != nil {

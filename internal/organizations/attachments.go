@@ -175,7 +175,10 @@ func (s *Service) DetachPolicy(ctx context.Context, in *api.DetachPolicyInput) (
 					fmt.Sprintf("%s must keep at least %d policy of type %s; attach another before detaching this one.", tg.ID, min, pv.Type))
 			}
 		}
-		return r.detach(org.ID, pv.ID, pv.Type, tg.ID)
+		if err := r.detach(org.ID, pv.ID, pv.Type, tg.ID); err != nil {
+			return err
+		}
+		return r.markDetached(tg.ID, pv.Type, s.clock.Now())
 	})
 	if err != nil {
 		return nil, err

@@ -15,8 +15,8 @@ import (
 // effective is an account's effective management policy of one type.
 type effective struct {
 	Content json.RawMessage // nil when no policy of the type applies
-	// Updated is the latest change among the contributing policies and
-	// their attachments.
+	// Updated is the latest change among the contributing policies,
+	// their attachments and detachments along the path.
 	Updated time.Time
 	// Sources are the contributing policies, root first.
 	Sources []policy.Source
@@ -60,6 +60,11 @@ func (r repo) effectivePolicy(org *organization, m *member, t api.PolicyType) (*
 		if err != nil {
 			return nil, err
 		}
+		detached, err := r.lastDetached(id, t)
+		if err != nil {
+			return nil, err
+		}
+		out.Updated = latest(out.Updated, detached)
 		var level policy.Level
 		for _, a := range as {
 			pv, err := r.policy(org, a.PolicyID)

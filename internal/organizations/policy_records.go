@@ -27,6 +27,10 @@ const (
 	// orders attachments on one target (first attached wins in effective
 	// policies).
 	bucketAttachSeq = "org.attach-seq"
+	// bucketDetached remembers when a policy of a type was last detached
+	// from a target: target id + "/" + type -> time. A detachment changes
+	// the effective policies below the target as much as an attachment.
+	bucketDetached = "org.detached"
 )
 
 // policyRecord is a customer managed policy.
@@ -212,6 +216,24 @@ func (r repo) detach(orgID, policyID string, t api.PolicyType, targetID string) 
 	return r.tx.Delete(bucketPolicyTargets, orgID+"/"+policyID+"/"+targetID)
 }
 
+// markDetached records that a policy of the type left the target at now.
+func (r repo) markDetached(targetID string, t api.PolicyType, now time.Time) error {
+	return store.PutJSON(r.tx, bucketDetached, targetID+"/"+string(t), now)
+}
+
+// lastDetached returns when a policy of the type last left the target,
+// zero if never.
+func (r repo) lastDetached(targetID string, t api.PolicyType) (time.Time, error) {
+	at, err := store.GetJSON[time.Time](r.tx, bucketDetached, targetID+"/"+string(t))
+	if errors.Is(err, store.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return *at, nil
+}
+
 // attachments returns the policies of a type attached directly to a
 // target, in the order they were attached.
 func (r repo) attachments(targetID string, t api.PolicyType) ([]attachment, error) {
@@ -261,7 +283,9 @@ func (r repo) detachAll(orgID, targetID string) error {
 			return err
 		}
 	}
-	return nil
+	// The target is going away; so does its history.
+	_, err = r.tx.DeletePrefix(bucketDetached, targetID+"/")
+	return err
 }
 
 // policyInUse reports whether the policy is attached anywhere.
@@ -314,6 +338,9 @@ func (r repo) deleteOrgPolicies(org *organization) error {
 		}
 	}
 	if err := r.tx.Delete(bucketAttachSeq, org.ID); err != nil {
+		return err
+	}
+	if _, err := r.tx.DeletePrefix(bucketDetached, org.RootID+"/"); err != nil {
 		return err
 	}
 	rp, err := r.resourcePolicy(org.ID)

@@ -232,8 +232,12 @@ func (s *Service) DisablePolicyType(ctx context.Context, in *api.DisablePolicyTy
 		if err != nil {
 			return err
 		}
+		now := s.clock.Now()
 		for _, id := range targets {
 			if err := r.detachType(org.ID, id, t); err != nil {
+				return err
+			}
+			if err := r.markDetached(id, t, now); err != nil {
 				return err
 			}
 		}
