@@ -25,10 +25,10 @@ func checkParentID(id string) error {
 }
 
 // readerOrg returns the caller's organization for the read operations that
-// the management account and delegated administrators may call
-// (DescribeAccount, ListAccounts, ListAccountsForParent, the create-account
-// statuses): a member registered as delegated administrator for any
-// service may read (FACTS.md §2); other members are denied.
+// the management account and delegated administrators may call: a member
+// registered as delegated administrator for any service may read
+// (FACTS.md §2); other members are denied. Operations call it through
+// readerOrDelegateOrg, which also honours the delegation policy.
 func (r repo) readerOrg(accountID, op string) (*organization, error) {
 	org, _, err := r.callerOrg(accountID)
 	if err != nil {
@@ -132,7 +132,10 @@ func (s *Service) DescribeAccount(ctx context.Context, in *api.DescribeAccountIn
 	var out api.Account
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "DescribeAccount")
+		target := *in.AccountId
+		org, err := r.readerOrDelegateOrg(p, "DescribeAccount", on(func(o *organization) []string {
+			return []string{o.accountARN(target)}
+		}))
 		if err != nil {
 			return err
 		}
@@ -162,7 +165,7 @@ func (s *Service) ListAccounts(ctx context.Context, in *api.ListAccountsInput) (
 	out := &api.ListAccountsOutput{Accounts: []api.Account{}}
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "ListAccounts")
+		org, err := r.readerOrDelegateOrg(p, "ListAccounts", nil)
 		if err != nil {
 			return err
 		}
@@ -195,7 +198,10 @@ func (s *Service) ListAccountsForParent(ctx context.Context, in *api.ListAccount
 	out := &api.ListAccountsForParentOutput{Accounts: []api.Account{}}
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "ListAccountsForParent")
+		parent := *in.ParentId
+		org, err := r.readerOrDelegateOrg(p, "ListAccountsForParent", on(func(o *organization) []string {
+			return []string{o.parentARN(parent)}
+		}))
 		if err != nil {
 			return err
 		}

@@ -468,7 +468,7 @@ func (s *Service) DescribeCreateAccountStatus(ctx context.Context, in *api.Descr
 	var out *api.CreateAccountStatus
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "DescribeCreateAccountStatus")
+		org, err := r.readerOrDelegateOrg(p, "DescribeCreateAccountStatus", nil)
 		if err != nil {
 			return err
 		}
@@ -501,7 +501,7 @@ func (s *Service) ListCreateAccountStatus(ctx context.Context, in *api.ListCreat
 	out := &api.ListCreateAccountStatusOutput{CreateAccountStatuses: []api.CreateAccountStatus{}}
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
-		org, err := r.readerOrg(p.AccountID, "ListCreateAccountStatus")
+		org, err := r.readerOrDelegateOrg(p, "ListCreateAccountStatus", nil)
 		if err != nil {
 			return err
 		}
