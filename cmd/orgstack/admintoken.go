@@ -22,8 +22,8 @@ const adminTokenFile = "admin-token"
 
 // adminToken returns the bearer token that guards the admin API in sigv4
 // mode: the configured one, else the one kept in the data dir, else a new
-// one that is saved there (mode 0600) and printed once. Open mode needs
-// none.
+// one that is saved there (mode 0600) and printed once. With a shared
+// PostgreSQL store it must be configured. Open mode needs none.
 func adminToken(cfg *config, log *slog.Logger) (string, error) {
 	if cfg.Auth != server.AuthSigV4 {
 		return "", nil
@@ -31,6 +31,11 @@ func adminToken(cfg *config, log *slog.Logger) (string, error) {
 	if cfg.AdminToken != "" {
 		log.Info("admin API guarded by the configured bearer token")
 		return cfg.AdminToken, nil
+	}
+	if cfg.Store != "" {
+		// Instances sharing a database must agree on the token, and a token
+		// kept in the database would be wiped by POST /_orgstack/reset.
+		return "", errors.New("--auth sigv4 with --store needs --admin-token (or ORGSTACK_ADMIN_TOKEN), the same for every instance")
 	}
 	if cfg.DataDir == ":memory:" {
 		t := newAdminToken()

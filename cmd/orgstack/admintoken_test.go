@@ -76,6 +76,18 @@ func TestAdminTokenConfigured(t *testing.T) {
 	}
 }
 
+func TestSharedStoreNeedsConfiguredToken(t *testing.T) {
+	t.Parallel()
+	cfg := &config{Auth: "sigv4", DataDir: t.TempDir(), Store: "postgres://db/orgstack"}
+	if _, err := adminToken(cfg, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "--admin-token") {
+		t.Fatalf("generated a token for a shared store: %v", err)
+	}
+	cfg.AdminToken = "shared"
+	if got, err := adminToken(cfg, slog.New(slog.DiscardHandler)); err != nil || got != "shared" {
+		t.Fatalf("configured token: %q %v", got, err)
+	}
+}
+
 func TestOpenModeNeedsNoToken(t *testing.T) {
 	t.Parallel()
 	got, err := adminToken(&config{Auth: "open", DataDir: t.TempDir()}, slog.New(slog.DiscardHandler))
