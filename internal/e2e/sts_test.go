@@ -344,3 +344,25 @@ func TestSTSGetSessionToken(t *testing.T) {
 		t.Errorf("after an hour: %v", err)
 	}
 }
+
+// TestSTSPresignClient follows what EKS and Vault do with GetCallerIdentity:
+// the SDK's presign client makes the URL and another party sends it.
+func TestSTSPresignClient(t *testing.T) {
+	t.Parallel()
+	e := newSigV4Env(t)
+	acct, creds := e.registerSigned(t, "")
+	p, err := sts.NewPresignClient(e.stsWith(creds)).PresignGetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(p.Method, p.URL, nil)
+	for k, vs := range p.SignedHeader {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	c := send(t, req)
+	if c.status != 200 || !strings.Contains(string(c.body), "<Account>"+acct+"</Account>") {
+		t.Fatalf("%s presigned: %d %s", p.Method, c.status, c.body)
+	}
+}
