@@ -12,6 +12,7 @@ import (
 	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
 	"github.com/orgstack/orgstack/internal/automation"
 	"github.com/orgstack/orgstack/internal/clock"
+	"github.com/orgstack/orgstack/internal/inventory"
 	"github.com/orgstack/orgstack/internal/organizations"
 	"github.com/orgstack/orgstack/internal/runner"
 	"github.com/orgstack/orgstack/internal/server"
@@ -76,7 +77,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		Membership:     membership,
 		Query:          sts.New(sts.Options{Store: st, Clock: clk}),
 		AdminToken:     cfg.AdminToken,
-		AdminRoutes:    a.Organizations.QuotasAdminRoutes(),
+		AdminRoutes:    adminRoutes(a.Organizations.QuotasAdminRoutes(), (&inventory.Admin{Store: st, Clock: clk}).Routes()),
 		// Moving virtual time returns only after the work it made due ran.
 		AfterClockChange: func(ctx context.Context) {
 			if err := a.Runner.Settle(ctx); err != nil && cfg.Logger != nil {
@@ -108,6 +109,17 @@ func (a *App) Backends() []server.Backend {
 
 // Handler is the HTTP handler of the App.
 func (a *App) Handler() http.Handler { return a.Server }
+
+// adminRoutes merges the domains' admin endpoints.
+func adminRoutes(sets ...map[string]http.Handler) map[string]http.Handler {
+	out := map[string]http.Handler{}
+	for _, set := range sets {
+		for pattern, h := range set {
+			out[pattern] = h
+		}
+	}
+	return out
+}
 
 // membership shows an account's organization in the accounts admin API.
 func membership(tx store.Tx, accountID string) (*server.Membership, error) {

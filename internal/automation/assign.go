@@ -1,0 +1,127 @@
+package automation
+
+import (
+	"slices"
+	"sort"
+	"strings"
+
+	api "github.com/orgstack/orgstack/internal/api/automation"
+	"github.com/orgstack/orgstack/internal/store"
+)
+
+// associatedMembers returns the accounts associated with an organization
+// for Automation, in account order.
+func associatedMembers(tx store.Tx, orgID string) ([]string, error) {
+	var out []string
+	err := store.ScanJSON(tx, bucketEnrollment, "", "", 0, func(id string, e *enrollment) error {
+		if e.AssociatedOrg == orgID {
+			out = append(out, id)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// visibleAccounts are the accounts whose resources, recommended actions
+// and events the caller sees: its own, and for the management account or
+// delegated administrator (with trusted access) the associated members.
+func visibleAccounts(tx store.Tx, req *requester) ([]string, error) {
+	accts := []string{req.id}
+	if req.manager && req.trusted {
+		members, err := associatedMembers(tx, req.mem.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range members {
+			if m != req.id {
+				accts = append(accts, m)
+			}
+		}
+	}
+	sort.Strings(accts)
+	return accts, nil
+}
+
+// rulesFor returns the active rules that may act on an account, in the
+// order they claim actions: organization rules that run before account
+// rules, the account's own rules, organization rules that run after; by
+// priority within each group (lowest value first, compared exactly), and
+// by id among equal priorities so that the order is total.
+func rulesFor(tx store.Tx, account string) ([]*rule, error) {
+	enr, err := loadEnrollment(tx, account)
+	if err != nil {
+		return nil, err
+	}
+	if enr.Status != string(api.EnrollmentStatusActive) {
+		return nil, nil
+	}
+	var before, own, after []*rule
+	owned, err := ownedRules(tx, account)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range owned {
+		if r.Status == api.RuleStatusActive && r.Type == api.RuleTypeAccountRule {
+			own = append(own, r)
+		}
+	}
+	if enr.AssociatedOrg != "" {
+		var keys []string
+		err := tx.Scan(bucketOrgRules, enr.AssociatedOrg+"/", "", 0, func(k string, _ []byte) error {
+			keys = append(keys, strings.TrimPrefix(k, enr.AssociatedOrg+"/"))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			r, err := store.GetJSON[rule](tx, bucketRules, k)
+			if err != nil {
+				return nil, err
+			}
+			if r.Status != api.RuleStatusActive {
+				continue
+			}
+			if ok, err := appliesTo(tx, r, account); err != nil {
+				return nil, err
+			} else if !ok {
+				continue
+			}
+			if r.OrgConfig != nil && r.OrgConfig.RuleApplyOrder != nil && *r.OrgConfig.RuleApplyOrder == api.RuleApplyOrderAfterAccountRules {
+				after = append(after, r)
+			} else {
+				before = append(before, r)
+			}
+		}
+	}
+	for _, g := range [][]*rule{before, own, after} {
+		sortByPriority(g)
+	}
+	return slices.Concat(before, own, after), nil
+}
+
+func sortByPriority(rs []*rule) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if c := comparePriority(rs[i].Priority, rs[j].Priority); c != 0 {
+			return c < 0
+		}
+		return rs[i].ID < rs[j].ID
+	})
+}
+
+// ruleMatches reports whether a rule's action types and criteria take the
+// action, whatever the rule's status.
+func ruleMatches(r *rule, a *action) bool {
+	return slices.Contains(r.ActionTypes, a.Type) && matchCriteria(r.Criteria, a)
+}
+
+// winner is the rule that owns an action: the first in claim order that
+// matches it, or nil.
+func winner(rules []*rule, a *action) *rule {
+	for _, r := range rules {
+		if ruleMatches(r, a) {
+			return r
+		}
+	}
+	return nil
+}
