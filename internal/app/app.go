@@ -55,7 +55,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	clk := clock.New(cfg.ClockMode, nil)
 	a := &App{Store: st, Clock: clk}
 	a.Runner = runner.New(runner.Options{Store: st, Clock: clk, Logger: cfg.Logger})
-	a.Automation = automation.New(automation.Options{Store: st, Clock: clk})
+	a.Automation = automation.New(automation.Options{Store: st, Clock: clk, Runner: a.Runner})
 	a.Organizations = organizations.New(organizations.Options{
 		Store: st,
 		Clock: clk,

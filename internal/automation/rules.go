@@ -203,6 +203,9 @@ func deactivateRules(tx store.Tx, now time.Time, owner string) error {
 		if err := putRule(tx, r); err != nil {
 			return err
 		}
+		if err := unschedule(tx, r); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -329,6 +332,7 @@ func (s *Service) CreateAutomationRule(ctx context.Context, in *api.CreateAutoma
 	if err != nil {
 		return nil, err
 	}
+	s.kick()
 	return out, nil
 }
 
@@ -389,7 +393,10 @@ func (s *Service) createRule(tx store.Tx, now time.Time, owner string, in *api.C
 			r.Tags[*t.Key] = *t.Value
 		}
 	}
-	return r, putRule(tx, r)
+	if err := putRule(tx, r); err != nil {
+		return nil, err
+	}
+	return r, reschedule(tx, r, now)
 }
 
 // GetAutomationRule describes a rule the caller can see.
@@ -512,6 +519,7 @@ func (s *Service) UpdateAutomationRule(ctx context.Context, in *api.UpdateAutoma
 	if err != nil {
 		return nil, err
 	}
+	s.kick()
 	return out, nil
 }
 
@@ -591,7 +599,10 @@ func (s *Service) updateRule(tx store.Tx, now time.Time, accountID string, in *a
 	if err := unindex(tx, old); err != nil {
 		return nil, err
 	}
-	return &r, putRule(tx, &r)
+	if err := putRule(tx, &r); err != nil {
+		return nil, err
+	}
+	return &r, reschedule(tx, &r, now)
 }
 
 // sameRule reports whether an update changed nothing.
@@ -629,6 +640,9 @@ func (s *Service) DeleteAutomationRule(ctx context.Context, in *api.DeleteAutoma
 				return nil, err
 			}
 			if err := unindex(tx, r); err != nil {
+				return nil, err
+			}
+			if err := unschedule(tx, r); err != nil {
 				return nil, err
 			}
 			return &api.DeleteAutomationRuleOutput{}, tx.Delete(bucketRules, r.key())

@@ -14,6 +14,7 @@ import (
 	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/organizations"
 	"github.com/orgstack/orgstack/internal/protocol"
+	"github.com/orgstack/orgstack/internal/runner"
 	"github.com/orgstack/orgstack/internal/store"
 )
 
@@ -21,6 +22,9 @@ import (
 type Options struct {
 	Store store.Store
 	Clock clock.Clock
+	// Runner performs automation events and scheduled rule runs; nil
+	// leaves them unperformed (unit tests of other operations).
+	Runner *runner.Runner
 }
 
 // Service implements the Compute Optimizer Automation API.
@@ -28,15 +32,28 @@ type Service struct {
 	// Operations that are not written yet answer NotImplementedException.
 	api.UnimplementedHandler
 
-	store store.Store
-	clock clock.Clock
+	store  store.Store
+	clock  clock.Clock
+	runner *runner.Runner
 }
 
 var _ api.Handler = (*Service)(nil)
 
 // New returns the Automation domain over the given store.
 func New(opts Options) *Service {
-	return &Service{store: opts.Store, clock: opts.Clock}
+	s := &Service{store: opts.Store, clock: opts.Clock, runner: opts.Runner}
+	if s.runner != nil {
+		s.runner.Register(jobEventStep, runner.Kind{Run: runEventStep, OnFail: eventStepFailed})
+		s.runner.Register(jobRuleRun, runner.Kind{Run: runRule, OnFail: ruleRunFailed})
+	}
+	return s
+}
+
+// kick wakes the runner after a transaction that enqueued work committed.
+func (s *Service) kick() {
+	if s.runner != nil {
+		s.runner.Kick()
+	}
 }
 
 func caller(ctx context.Context) (auth.Principal, error) {

@@ -145,6 +145,9 @@ func toCBOR(t *testing.T, v any) smithycbor.Value {
 		return smithycbor.Uint(uint64(v))
 	case float64:
 		return smithycbor.Float64(v)
+	case time.Time:
+		// RPC v2 CBOR timestamps: tag 1 over epoch seconds.
+		return &smithycbor.Tag{ID: 1, Value: smithycbor.Float64(float64(v.UnixNano()) / 1e9)}
 	}
 	t.Fatalf("toCBOR: unsupported %T", v)
 	return nil

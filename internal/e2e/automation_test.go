@@ -167,7 +167,7 @@ func TestOptInAgainWaitsADayOnTheOrgstackClock(t *testing.T) {
 	}
 }
 
-func TestAutomationUnknownAndUnimplementedOperations(t *testing.T) {
+func TestAutomationUnknownOperation(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	c := e.cborCall(t, "FrobnicateVolumes", "777777777777", smithycbor.Map{})
@@ -176,13 +176,5 @@ func TestAutomationUnknownAndUnimplementedOperations(t *testing.T) {
 	}
 	if c.header.Get("Smithy-Protocol") != "rpc-v2-cbor" {
 		t.Error("the CBOR error lacks Smithy-Protocol")
-	}
-	c = e.cborCall(t, "ListRecommendedActionSummaries", "777777777777", smithycbor.Map{})
-	if got := decodeCBORBody(t, c); c.status != 501 || got["__type"] != acoNamespace+"NotImplementedException" {
-		t.Errorf("unimplemented CBOR operation: %d %v", c.status, got)
-	}
-	c = e.jsonCall(t, "1.0", "ComputeOptimizerAutomationService.ListRecommendedActionSummaries", "777777777777", "{}")
-	if got := decodeJSONBody(t, c); c.status != 501 || got["__type"] != acoNamespace+"NotImplementedException" {
-		t.Errorf("unimplemented JSON operation: %d %v", c.status, got)
 	}
 }

@@ -1,0 +1,203 @@
+package automation
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	api "github.com/orgstack/orgstack/internal/api/automation"
+	"github.com/orgstack/orgstack/internal/inventory"
+	"github.com/orgstack/orgstack/internal/runner"
+	"github.com/orgstack/orgstack/internal/store"
+)
+
+// The scheduler keeps one runner job per active rule, due at the rule's
+// next run in its time zone. A run starts the rule's actions and enqueues
+// the following run, in the transaction that takes the job, so a run
+// happens exactly once even across restarts, and moving virtual time by a
+// week performs exactly the runs the schedules call for. Creating,
+// changing, deactivating or deleting a rule fixes its job up in the same
+// transaction.
+
+const (
+	jobRuleRun     = "aco.rule-run"
+	bucketRuleRuns = "aco.rule-runs" // owner/rule id -> ruleRun
+)
+
+// ruleRun is a rule's pending run job.
+type ruleRun struct {
+	Job string    `json:"job"`
+	Due time.Time `json:"due"`
+}
+
+type ruleRunJob struct {
+	Owner string `json:"owner"`
+	Rule  string `json:"rule"`
+}
+
+// reschedule replaces a rule's pending run by one at its next run after
+// now, if it is active and ever runs again.
+func reschedule(tx store.Tx, r *rule, now time.Time) error {
+	if err := unschedule(tx, r); err != nil {
+		return err
+	}
+	if r.Status != api.RuleStatusActive {
+		return nil
+	}
+	next, ok := NextRun(r.Schedule, now)
+	if !ok {
+		return nil
+	}
+	id, err := runner.Enqueue(tx, jobRuleRun, next, ruleRunJob{Owner: r.Owner, Rule: r.ID})
+	if err != nil {
+		return err
+	}
+	return store.PutJSON(tx, bucketRuleRuns, r.key(), ruleRun{Job: id, Due: next})
+}
+
+// unschedule drops a rule's pending run.
+func unschedule(tx store.Tx, r *rule) error {
+	run, err := store.GetJSON[ruleRun](tx, bucketRuleRuns, r.key())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := runner.Cancel(tx, run.Due, run.Job); err != nil {
+		return err
+	}
+	return tx.Delete(bucketRuleRuns, r.key())
+}
+
+// runRule is the jobRuleRun handler.
+func runRule(_ context.Context, tx store.Tx, job runner.Job) error {
+	var p ruleRunJob
+	if err := job.Decode(&p); err != nil {
+		return err
+	}
+	key := p.Owner + "/" + p.Rule
+	run, err := store.GetJSON[ruleRun](tx, bucketRuleRuns, key)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && run.Job != job.ID) {
+		return nil // the rule changed or went away; its new job (if any) stands
+	}
+	if err != nil {
+		return err
+	}
+	if err := tx.Delete(bucketRuleRuns, key); err != nil {
+		return err
+	}
+	r, err := store.GetJSON[rule](tx, bucketRules, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := executeRule(tx, r, job.Due); err != nil {
+		return err
+	}
+	return reschedule(tx, r, job.Due)
+}
+
+// ruleRunFailed: a run that kept failing inside orgstack is skipped; the
+// rule's next run is still scheduled.
+func ruleRunFailed(_ context.Context, tx store.Tx, job runner.Job, _ error) error {
+	var p ruleRunJob
+	if err := job.Decode(&p); err != nil {
+		return err
+	}
+	r, err := store.GetJSON[rule](tx, bucketRules, p.Owner+"/"+p.Rule)
+	if errors.Is(err, store.ErrNotFound) {
+		return tx.Delete(bucketRuleRuns, p.Owner+"/"+p.Rule)
+	}
+	if err != nil {
+		return err
+	}
+	return reschedule(tx, r, job.Due)
+}
+
+// ruleTargets are the accounts a rule acts on now.
+func ruleTargets(tx store.Tx, r *rule) ([]string, error) {
+	if r.Type != api.RuleTypeOrganizationRule {
+		return []string{r.Owner}, nil
+	}
+	cands := []string(nil)
+	if r.OrgConfig != nil && len(r.OrgConfig.AccountIds) > 0 {
+		cands = slices.Sorted(slices.Values(r.OrgConfig.AccountIds))
+	} else {
+		var err error
+		if cands, err = associatedMembers(tx, r.OrgID); err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for _, a := range cands {
+		if ok, err := appliesTo(tx, r, a); err != nil {
+			return nil, err
+		} else if ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// executeRule runs a rule at the given time: every recommended action it
+// owns (it matches it, and no rule ahead of it in claim order does) is
+// started, within the concurrency quota; actions over the quota wait for
+// a later run. It returns the number of events started. A rule whose
+// owner opted out (its rules are then inactive) does nothing.
+func executeRule(tx store.Tx, r *rule, at time.Time) (int, error) {
+	if r.Status != api.RuleStatusActive {
+		return 0, nil
+	}
+	owner, err := loadEnrollment(tx, r.Owner)
+	if err != nil || owner.Status != string(api.EnrollmentStatusActive) {
+		return 0, err
+	}
+	targets, err := ruleTargets(tx, r)
+	if err != nil {
+		return 0, err
+	}
+	started := 0
+	for _, acct := range targets {
+		rules, err := rulesFor(tx, acct)
+		if err != nil {
+			return started, err
+		}
+		if !slices.ContainsFunc(rules, func(x *rule) bool { return x.ID == r.ID && x.Owner == r.Owner }) {
+			continue
+		}
+		var todo []action
+		err = inventory.ScanVolumes(tx, acct, "", "", func(v *inventory.Volume) error {
+			for _, a := range deriveActions(v, at) {
+				if !ruleMatches(r, &a) {
+					continue
+				}
+				if w := winner(rules, &a); w == nil || w.ID != r.ID || w.Owner != r.Owner {
+					continue
+				}
+				todo = append(todo, a)
+				break // one event per volume at a time
+			}
+			return nil
+		})
+		if err != nil {
+			return started, err
+		}
+		for i := range todo {
+			var quota *api.ServiceQuotaExceededException
+			if err := checkQuota(tx, &todo[i], at); errors.As(err, &quota) {
+				continue
+			} else if err != nil {
+				return started, err
+			}
+			if _, err := startEvent(tx, &todo[i], r.ID, at); err != nil {
+				return started, err
+			}
+			started++
+		}
+	}
+	return started, nil
+}
