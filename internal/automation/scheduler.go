@@ -186,16 +186,29 @@ func executeRule(tx store.Tx, r *rule, at time.Time) (int, error) {
 		if err != nil {
 			return started, err
 		}
+		// Events under way per Region, counted once and then kept up to
+		// date here rather than counted again for every action.
+		active := map[string]int{}
 		for i := range todo {
-			var quota *api.ServiceQuotaExceededException
-			if err := checkQuota(tx, &todo[i], at); errors.As(err, &quota) {
+			a := &todo[i]
+			n, ok := active[a.Vol.Region]
+			if !ok {
+				if n, err = activeCount(tx, acct, a.Vol.Region); err != nil {
+					return started, err
+				}
+			}
+			if n >= maxActivePerRegion {
+				active[a.Vol.Region] = n
+				continue // over the quota: a later run takes it
+			}
+			if a.Type == api.RecommendedActionTypeUpgradeEbsVolumeType && a.Vol.ModificationsSince(at.Add(-24*time.Hour)) >= maxModifications {
+				active[a.Vol.Region] = n
 				continue
-			} else if err != nil {
+			}
+			if _, err := startEvent(tx, a, r.ID, at); err != nil {
 				return started, err
 			}
-			if _, err := startEvent(tx, &todo[i], r.ID, at); err != nil {
-				return started, err
-			}
+			active[a.Vol.Region] = n + 1
 			started++
 		}
 	}

@@ -111,12 +111,13 @@ func NewSnapshotID() string { return "snap-" + idgen.String("0123456789abcdef", 
 // ErrNotFound is returned for an unknown volume or snapshot.
 var ErrNotFound = errors.New("inventory: not found")
 
-// PutVolume stores a volume, new or changed.
+// PutVolume stores a change of a volume that CreateVolume made (its
+// indexes stay as they are: a volume never moves).
 func PutVolume(tx store.Tx, v *Volume) error {
 	if err := store.PutJSON(tx, bucketVolumes, v.key(), v); err != nil {
 		return fmt.Errorf("inventory: put volume %s: %w", v.ID, err)
 	}
-	return tx.Put(bucketVolumeIDs, v.ID, []byte(v.AccountID+"/"+v.Region))
+	return nil
 }
 
 // CreateVolume stores a new volume; a volume id in use is an error.
