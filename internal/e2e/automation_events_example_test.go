@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAutomationEventsExample runs examples/automation_events.py, a boto3
+// scenario of recommended actions, a scheduled organization rule, events
+// and a rollback, against an in-process orgstack. It skips when python3
+// with boto3, or the models beside the repository, are missing.
+func TestAutomationEventsExample(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("slow: runs a Python scenario")
+	}
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed")
+	}
+	if err := exec.Command(py, "-c", "import boto3").Run(); err != nil {
+		t.Skip("boto3 is not installed")
+	}
+	model, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "models", "compute-optimizer-automation"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(model); err != nil {
+		t.Skipf("no models beside the repository: %v", err)
+	}
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, filepath.Join("..", "..", "examples", "automation_events.py"))
+	cmd.Env = append(os.Environ(),
+		"ORGSTACK_ENDPOINT="+e.URL,
+		"ACO_MODEL_DIR="+model,
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+	)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 3 {
+		t.Skipf("the scenario skipped itself:\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("scenario failed: %v\n%s", err, out)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(string(out)), "OK") {
+		t.Fatalf("scenario did not finish:\n%s", out)
+	}
+	t.Logf("%s", out)
+}
