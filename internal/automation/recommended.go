@@ -1,6 +1,7 @@
 package automation
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -37,7 +38,7 @@ func streamActions(tx store.Tx, accounts []string, now time.Time, after string, 
 		if acct == afterAcct {
 			pos = afterPos
 		}
-		err := inventory.ScanVolumes(tx, acct, "", pos, func(v *inventory.Volume) error {
+		err := inventory.ScanVolumesWhere(tx, acct, "", pos, mayHaveActions, func(v *inventory.Volume) error {
 			for _, a := range deriveActions(v, now) {
 				if after != "" && a.key() <= after {
 					continue
@@ -53,6 +54,27 @@ func streamActions(tx store.Tx, accounts []string, now time.Time, after string, 
 		}
 	}
 	return nil
+}
+
+// The stored forms of the only volumes that can have recommended actions:
+// unattached ones, and those of a type with an upgrade. A tag spelled like
+// one of these only makes a volume be decoded and judged in full.
+var (
+	rawAvailable = []byte(`"state":"available"`)
+	rawUpgrades  = [][]byte{[]byte(`"volumeType":"gp2"`), []byte(`"volumeType":"io1"`)}
+)
+
+// mayHaveActions looks at a stored volume without decoding it.
+func mayHaveActions(raw []byte) bool {
+	if bytes.Contains(raw, rawAvailable) {
+		return true
+	}
+	for _, u := range rawUpgrades {
+		if bytes.Contains(raw, u) {
+			return true
+		}
+	}
+	return false
 }
 
 // predecessor returns a string just before s in byte order, so that a

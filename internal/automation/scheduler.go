@@ -170,7 +170,7 @@ func executeRule(tx store.Tx, r *rule, at time.Time) (int, error) {
 			continue
 		}
 		var todo []action
-		err = inventory.ScanVolumes(tx, acct, "", "", func(v *inventory.Volume) error {
+		err = inventory.ScanVolumesWhere(tx, acct, "", "", mayHaveActions, func(v *inventory.Volume) error {
 			for _, a := range deriveActions(v, at) {
 				if !ruleMatches(r, &a) {
 					continue

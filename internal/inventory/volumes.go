@@ -5,6 +5,7 @@
 package inventory
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -159,6 +160,31 @@ func ScanVolumes(tx store.Tx, account, region, after string, fn func(*Volume) er
 		after = account + "/" + after
 	}
 	return store.ScanJSON(tx, bucketVolumes, prefix, after, 0, func(_ string, v *Volume) error {
+		return fn(v)
+	})
+}
+
+// ScanVolumesWhere is ScanVolumes that decodes only the volumes whose
+// stored JSON passes keep: a cheap look at the raw record lets a caller
+// that wants few of them skip the cost of decoding the rest. keep may
+// answer true for a volume it does not want (fn then sees it), never
+// false for one it wants.
+func ScanVolumesWhere(tx store.Tx, account, region, after string, keep func(raw []byte) bool, fn func(*Volume) error) error {
+	prefix := account + "/"
+	if region != "" {
+		prefix += region + "/"
+	}
+	if after != "" {
+		after = account + "/" + after
+	}
+	return tx.Scan(bucketVolumes, prefix, after, 0, func(key string, raw []byte) error {
+		if !keep(raw) {
+			return nil
+		}
+		v := new(Volume)
+		if err := json.Unmarshal(raw, v); err != nil {
+			return fmt.Errorf("inventory: decode volume %s: %w", key, err)
+		}
 		return fn(v)
 	})
 }
