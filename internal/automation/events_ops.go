@@ -331,9 +331,11 @@ func (s *Service) ListAutomationEventSteps(ctx context.Context, in *api.ListAuto
 	return out, nil
 }
 
-// ListAutomationEventSummaries totals the events of the last year per day
-// (UTC) of creation and event status; each summary names its day as key
-// and time period and its status as dimension.
+// ListAutomationEventSummaries totals the events of the last year per
+// month (UTC) of creation and event status, as the console's monthly
+// events summary groups them (automation-events.html): each summary names
+// its month as key ("2026-05") and time period, its status as dimension;
+// savings count only Complete and RollbackComplete events.
 func (s *Service) ListAutomationEventSummaries(ctx context.Context, in *api.ListAutomationEventSummariesInput) (*api.ListAutomationEventSummariesOutput, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -385,8 +387,9 @@ func (s *Service) ListAutomationEventSummaries(ctx context.Context, in *api.List
 			if !eventMatches(e, in.Filters) {
 				return nil
 			}
-			day := e.Created.UTC().Truncate(24 * time.Hour)
-			k := day.Format(time.DateOnly) + "/" + string(e.Status)
+			c := e.Created.UTC()
+			day := time.Date(c.Year(), c.Month(), 1, 0, 0, 0, 0, time.UTC)
+			k := day.Format("2006-01") + "/" + string(e.Status)
 			t := totals[k]
 			if t == nil {
 				t = &total{day: day, status: e.Status}
@@ -411,9 +414,9 @@ func (s *Service) ListAutomationEventSummaries(ctx context.Context, in *api.List
 		for _, k := range page {
 			t := totals[k]
 			out.AutomationEventSummaries = append(out.AutomationEventSummaries, api.AutomationEventSummary{
-				Key:        ptr(t.day.Format(time.DateOnly)),
+				Key:        ptr(t.day.Format("2006-01")),
 				Dimensions: []api.SummaryDimension{{Key: ptr(api.SummaryDimensionKeyEventStatus), Value: ptr(string(t.status))}},
-				TimePeriod: &api.TimePeriod{StartTimeInclusive: ptr(t.day), EndTimeExclusive: ptr(t.day.Add(24 * time.Hour))},
+				TimePeriod: &api.TimePeriod{StartTimeInclusive: ptr(t.day), EndTimeExclusive: ptr(t.day.AddDate(0, 1, 0))},
 				Total:      &api.SummaryTotals{AutomationEventCount: ptr(t.count), EstimatedMonthlySavings: savings(t.amount)},
 			})
 		}

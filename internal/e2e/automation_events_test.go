@@ -217,8 +217,10 @@ func TestAutomationEventsLifecycle(t *testing.T) {
 			total := 0.0
 			for _, s := range es.list("automationEventSummaries") {
 				sm := s.(map[string]any)
-				if sm["key"] != "2026-05-04" {
-					t.Errorf("summary key %v", sm["key"])
+				tp := sm["timePeriod"].(map[string]any)
+				if sm["key"] != "2026-05" || !asTime(tp["startTimeInclusive"]).Equal(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)) ||
+					!asTime(tp["endTimeExclusive"]).Equal(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)) {
+					t.Errorf("summary %v", sm)
 				}
 				total += sm["total"].(map[string]any)["automationEventCount"].(float64)
 			}
@@ -311,4 +313,16 @@ func tsArg(wire string, t time.Time) any {
 		return float64(t.Unix())
 	}
 	return t
+}
+
+// asTime reads a timestamp member that normalizeTimes does not know by
+// name: epoch seconds from JSON, a time from CBOR.
+func asTime(v any) time.Time {
+	switch v := v.(type) {
+	case float64:
+		return time.Unix(int64(v), 0).UTC()
+	case time.Time:
+		return v.UTC()
+	}
+	return time.Time{}
 }
