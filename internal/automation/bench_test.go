@@ -218,7 +218,7 @@ func BenchmarkSchedulerPass(b *testing.B) {
 		started = 0
 		for _, r := range rules {
 			err := st.Write(ctx, func(tx store.Tx) error {
-				n, err := executeRule(tx, r, now)
+				n, _, err := executeRule(tx, r, now)
 				if err != nil {
 					return err
 				}

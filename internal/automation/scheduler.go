@@ -21,9 +21,14 @@ import (
 // transaction.
 
 const (
-	jobRuleRun     = "aco.rule-run"
-	bucketRuleRuns = "aco.rule-runs" // owner/rule id -> ruleRun
+	jobRuleRun      = "aco.rule-run"
+	jobRuleContinue = "aco.rule-continue"
+	bucketRuleRuns  = "aco.rule-runs" // owner/rule id -> ruleRun
 )
+
+// continueEvery is how long a run whose actions exceeded the concurrency
+// quota waits before it starts more of them, within its execution window.
+const continueEvery = 5 * time.Minute
 
 // ruleRun is a rule's pending run job.
 type ruleRun struct {
@@ -95,10 +100,64 @@ func runRule(_ context.Context, tx store.Tx, job runner.Job) error {
 	if err != nil {
 		return err
 	}
-	if _, err := executeRule(tx, r, job.Due); err != nil {
+	_, deferred, err := executeRule(tx, r, job.Due)
+	if err != nil {
+		return err
+	}
+	if err := continueLater(tx, r, job.Due, windowEnd(r, job.Due), deferred); err != nil {
 		return err
 	}
 	return reschedule(tx, r, job.Due)
+}
+
+// windowEnd is when a run that began at start must have started its
+// actions by (the schedule's executionWindowInMinutes).
+func windowEnd(r *rule, start time.Time) time.Time {
+	minutes := int32(60)
+	if r.Schedule.ExecutionWindowInMinutes != nil {
+		minutes = *r.Schedule.ExecutionWindowInMinutes
+	}
+	return start.Add(time.Duration(minutes) * time.Minute)
+}
+
+// ruleContinueJob carries on a run that left actions for lack of quota.
+type ruleContinueJob struct {
+	Owner     string    `json:"owner"`
+	Rule      string    `json:"rule"`
+	Revision  int64     `json:"revision"`
+	WindowEnd time.Time `json:"windowEnd"`
+}
+
+// continueLater enqueues the continuation of a run that deferred actions,
+// if its window leaves time for it.
+func continueLater(tx store.Tx, r *rule, at, end time.Time, deferred int) error {
+	next := at.Add(continueEvery)
+	if deferred == 0 || !next.Before(end) {
+		return nil
+	}
+	_, err := runner.Enqueue(tx, jobRuleContinue, next, ruleContinueJob{Owner: r.Owner, Rule: r.ID, Revision: r.Revision, WindowEnd: end})
+	return err
+}
+
+// runRuleContinue is the jobRuleContinue handler: the run goes on with
+// the rule as it was, unless it changed, was deactivated or deleted since.
+func runRuleContinue(_ context.Context, tx store.Tx, job runner.Job) error {
+	var p ruleContinueJob
+	if err := job.Decode(&p); err != nil {
+		return err
+	}
+	r, err := store.GetJSON[rule](tx, bucketRules, p.Owner+"/"+p.Rule)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil || r.Revision != p.Revision {
+		return err
+	}
+	_, deferred, err := executeRule(tx, r, job.Due)
+	if err != nil {
+		return err
+	}
+	return continueLater(tx, r, job.Due, p.WindowEnd, deferred)
 }
 
 // ruleRunFailed: a run that kept failing inside orgstack is skipped; the
@@ -145,26 +204,26 @@ func ruleTargets(tx store.Tx, r *rule) ([]string, error) {
 
 // executeRule runs a rule at the given time: every recommended action it
 // owns (it matches it, and no rule ahead of it in claim order does) is
-// started, within the concurrency quota; actions over the quota wait for
-// a later run. It returns the number of events started. A rule whose
+// started, within the concurrency quota and EBS's modification limit. It
+// returns the number of events started and of actions deferred for lack
+// of quota, which the run takes up later within its window. A rule whose
 // owner opted out (its rules are then inactive) does nothing.
-func executeRule(tx store.Tx, r *rule, at time.Time) (int, error) {
+func executeRule(tx store.Tx, r *rule, at time.Time) (started, deferred int, err error) {
 	if r.Status != api.RuleStatusActive {
-		return 0, nil
+		return 0, 0, nil
 	}
 	owner, err := loadEnrollment(tx, r.Owner)
 	if err != nil || owner.Status != string(api.EnrollmentStatusActive) {
-		return 0, err
+		return 0, 0, err
 	}
 	targets, err := ruleTargets(tx, r)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	started := 0
 	for _, acct := range targets {
 		rules, err := rulesFor(tx, acct)
 		if err != nil {
-			return started, err
+			return started, deferred, err
 		}
 		if !slices.ContainsFunc(rules, func(x *rule) bool { return x.ID == r.ID && x.Owner == r.Owner }) {
 			continue
@@ -184,7 +243,7 @@ func executeRule(tx store.Tx, r *rule, at time.Time) (int, error) {
 			return nil
 		})
 		if err != nil {
-			return started, err
+			return started, deferred, err
 		}
 		// Events under way per Region, counted once and then kept up to
 		// date here rather than counted again for every action.
@@ -194,23 +253,24 @@ func executeRule(tx store.Tx, r *rule, at time.Time) (int, error) {
 			n, ok := active[a.Vol.Region]
 			if !ok {
 				if n, err = activeCount(tx, acct, a.Vol.Region); err != nil {
-					return started, err
+					return started, deferred, err
 				}
 			}
 			if n >= maxActivePerRegion {
 				active[a.Vol.Region] = n
-				continue // over the quota: a later run takes it
+				deferred++ // over the quota: taken up later in the window
+				continue
 			}
 			if a.Type == api.RecommendedActionTypeUpgradeEbsVolumeType && a.Vol.ModificationsSince(at.Add(-24*time.Hour)) >= maxModifications {
 				active[a.Vol.Region] = n
 				continue
 			}
 			if _, err := startEvent(tx, a, r.ID, at); err != nil {
-				return started, err
+				return started, deferred, err
 			}
 			active[a.Vol.Region] = n + 1
 			started++
 		}
 	}
-	return started, nil
+	return started, deferred, nil
 }

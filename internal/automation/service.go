@@ -45,6 +45,7 @@ func New(opts Options) *Service {
 	if s.runner != nil {
 		s.runner.Register(jobEventStep, runner.Kind{Run: runEventStep, OnFail: eventStepFailed})
 		s.runner.Register(jobRuleRun, runner.Kind{Run: runRule, OnFail: ruleRunFailed})
+		s.runner.Register(jobRuleContinue, runner.Kind{Run: runRuleContinue})
 	}
 	return s
 }

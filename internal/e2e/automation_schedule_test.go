@@ -71,3 +71,52 @@ func TestAutomationScheduleScope(t *testing.T) {
 		})
 	}
 }
+
+// TestAutomationRunWithinWindow: a run with more actions than the
+// concurrency quota starts 100, then the rest as the first finish, within
+// its execution window.
+func TestAutomationRunWithinWindow(t *testing.T) {
+	t.Parallel()
+	for i, wire := range acoWire {
+		t.Run(wire, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+			e.Clock.Set(now)
+			acct := accountID(390+i, 1)
+			optIn(t, e, wire, acct)
+			var specs []map[string]any
+			for range 150 {
+				specs = append(specs, map[string]any{"accountId": acct, "region": "us-east-1", "volumeType": "gp3", "sizeInGib": 8, "attached": false, "unattachedSince": "2026-01-01T00:00:00Z"})
+			}
+			seedVolumes(t, e, specs...)
+			mustACO(t, e, wire, "CreateAutomationRule", acct, map[string]any{
+				"name": "cleanup", "ruleType": "AccountRule", "status": "Active",
+				"recommendedActionTypes": []any{"SnapshotAndDeleteUnattachedEbsVolume"},
+				"schedule":               map[string]any{"scheduleExpression": "0 4 * * *", "executionWindowInMinutes": 60},
+			})
+			e.do(t, "POST", "/_orgstack/clock", nil, []byte(`{"advance":"20h"}`))
+			at := map[time.Time]int{}
+			in := map[string]any{}
+			for {
+				r := mustACO(t, e, wire, "ListAutomationEvents", acct, in)
+				for _, x := range r.list("automationEvents") {
+					xm := x.(map[string]any)
+					if xm["eventStatus"] != "Complete" {
+						t.Errorf("event %v", xm)
+					}
+					at[xm["createdTimestamp"].(time.Time)]++
+				}
+				if r.str("nextToken") == "" {
+					break
+				}
+				in["nextToken"] = r.str("nextToken")
+			}
+			run := time.Date(2026, 11, 3, 4, 0, 0, 0, time.UTC)
+			want := map[time.Time]int{run: 100, run.Add(5 * time.Minute): 50}
+			if len(at) != 2 || at[run] != 100 || at[run.Add(5*time.Minute)] != 50 {
+				t.Errorf("events by start %v, want %v", at, want)
+			}
+		})
+	}
+}
