@@ -73,7 +73,7 @@ func (c volumeConfig) monthlyCost(region string) float64 {
 
 // action is one recommended action on one volume.
 type action struct {
-	ID       string
+	id       string // see ID
 	Type     api.RecommendedActionType
 	Vol      *inventory.Volume
 	LookBack int32
@@ -92,6 +92,15 @@ var actionSuffix = map[api.RecommendedActionType]string{
 
 func actionID(v *inventory.Volume, t api.RecommendedActionType) string {
 	return inventory.Digest(v.AccountID, v.Region, v.ID) + actionSuffix[t]
+}
+
+// ID is the action's id, computed when first asked for: a scheduler pass
+// judges far more actions than it names.
+func (a *action) ID() string {
+	if a.id == "" {
+		a.id = actionID(a.Vol, a.Type)
+	}
+	return a.id
 }
 
 // key orders actions: account, Region, volume, action type.
@@ -135,9 +144,6 @@ func deriveActions(v *inventory.Volume, now time.Time) []action {
 			Savings: cents(cur.monthlyCost(v.Region) - to.monthlyCost(v.Region)),
 		})
 	}
-	for i := range out {
-		out[i].ID = actionID(v, out[i].Type)
-	}
 	return out
 }
 
@@ -174,7 +180,7 @@ func (a *action) apiTags() []api.Tag {
 
 func (a *action) toAPI() api.RecommendedAction {
 	ra := api.RecommendedAction{
-		RecommendedActionId:     ptr(a.ID),
+		RecommendedActionId:     ptr(a.ID()),
 		ResourceArn:             ptr(a.Vol.ARN()),
 		ResourceId:              ptr(a.Vol.ID),
 		AccountId:               ptr(a.Vol.AccountID),

@@ -180,7 +180,7 @@ func BenchmarkRulePreview(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			page, _, err := pageActions(tx, pg, members, now, cfg.matches)
+			page, _, err := pageActionsWhere(tx, pg, members, now, ruleFilter(cfg.types, cfg.criteria), cfg.matches)
 			if err == nil && len(page) != 100 {
 				err = fmt.Errorf("preview of %d", len(page))
 			}

@@ -226,8 +226,8 @@ func TestDeriveActions(t *testing.T) {
 			var got []api.RecommendedActionType
 			for _, a := range deriveActions(&c.v, now) {
 				got = append(got, a.Type)
-				if len(a.ID) != 16 {
-					t.Errorf("id %q is not 16 characters", a.ID)
+				if len(a.ID()) != 16 {
+					t.Errorf("id %q is not 16 characters", a.ID())
 				}
 			}
 			if len(got) != len(c.types) || (len(got) > 0 && got[0] != c.types[0]) {

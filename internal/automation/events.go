@@ -159,7 +159,7 @@ func checkQuota(tx store.Tx, a *action, now time.Time) error {
 func startEvent(tx store.Tx, a *action, ruleID string, at time.Time) (*event, error) {
 	e := &event{
 		ID: idgen.String(idgen.Alnum, 16), Account: a.Vol.AccountID, Region: a.Vol.Region, VolumeID: a.Vol.ID,
-		ResourceArn: a.Vol.ARN(), ActionID: a.ID, RuleID: ruleID, Type: api.EventType(a.Type),
+		ResourceArn: a.Vol.ARN(), ActionID: a.ID(), RuleID: ruleID, Type: api.EventType(a.Type),
 		Status: api.EventStatusReady, Created: at, Savings: a.Savings, Before: a.Current, After: a.Target, Steps: []step{},
 	}
 	if a.Type == api.RecommendedActionTypeSnapshotAndDeleteUnattachedEbsVolume {

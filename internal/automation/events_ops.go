@@ -89,7 +89,7 @@ func findAction(tx store.Tx, req *requester, id string, now time.Time) (*action,
 		return nil, notFound
 	}
 	for _, a := range deriveActions(v, now) {
-		if a.ID == id {
+		if a.ID() == id {
 			return &a, nil
 		}
 	}

@@ -105,7 +105,7 @@ func (s *Service) ListAutomationRulePreview(ctx context.Context, in *api.ListAut
 		if err != nil {
 			return err
 		}
-		page, next, err := pageActions(tx, pg, accts, s.clock.Now(), cfg.matches)
+		page, next, err := pageActionsWhere(tx, pg, accts, s.clock.Now(), ruleFilter(cfg.types, cfg.criteria), cfg.matches)
 		if err != nil {
 			return err
 		}
@@ -150,7 +150,7 @@ func (s *Service) ListAutomationRulePreviewSummaries(ctx context.Context, in *ap
 			return err
 		}
 		tot := newActionTotals()
-		err = streamActions(tx, accts, s.clock.Now(), "", func(a *action) error {
+		err = streamActionsWhere(tx, accts, s.clock.Now(), "", ruleFilter(cfg.types, cfg.criteria), func(a *action) error {
 			if cfg.matches(a) {
 				tot.add(a)
 			}

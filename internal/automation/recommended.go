@@ -20,6 +20,11 @@ var errPageFull = errors.New("automation: page full")
 // start). The volumes are read with range scans per account, so a page
 // costs the volumes up to it, not the fleet.
 func streamActions(tx store.Tx, accounts []string, now time.Time, after string, fn func(*action) error) error {
+	return streamActionsWhere(tx, accounts, now, after, mayHaveActions, fn)
+}
+
+// streamActionsWhere is streamActions over the volumes keep lets through.
+func streamActionsWhere(tx store.Tx, accounts []string, now time.Time, after string, keep func([]byte) bool, fn func(*action) error) error {
 	var afterAcct, afterPos string
 	if after != "" {
 		parts := strings.SplitN(after, "/", 4)
@@ -38,7 +43,7 @@ func streamActions(tx store.Tx, accounts []string, now time.Time, after string, 
 		if acct == afterAcct {
 			pos = afterPos
 		}
-		err := inventory.ScanVolumesWhere(tx, acct, "", pos, mayHaveActions, func(v *inventory.Volume) error {
+		err := inventory.ScanVolumesWhere(tx, acct, "", pos, keep, func(v *inventory.Volume) error {
 			for _, a := range deriveActions(v, now) {
 				if after != "" && a.key() <= after {
 					continue
@@ -153,10 +158,15 @@ func actionScope(tx store.Tx, accountID string) (*requester, []string, error) {
 
 // pageActions streams the matching actions into one page.
 func pageActions(tx store.Tx, pg *pager, accts []string, now time.Time, match func(*action) bool) ([]api.RecommendedAction, *string, error) {
+	return pageActionsWhere(tx, pg, accts, now, mayHaveActions, match)
+}
+
+// pageActionsWhere is pageActions over the volumes keep lets through.
+func pageActionsWhere(tx store.Tx, pg *pager, accts []string, now time.Time, keep func([]byte) bool, match func(*action) bool) ([]api.RecommendedAction, *string, error) {
 	out := []api.RecommendedAction{}
 	var lastKey string
 	var next *string
-	err := streamActions(tx, accts, now, pg.after, func(a *action) error {
+	err := streamActionsWhere(tx, accts, now, pg.after, keep, func(a *action) error {
 		if !match(a) {
 			return nil
 		}

@@ -220,6 +220,7 @@ func executeRule(tx store.Tx, r *rule, at time.Time) (started, deferred int, err
 	if err != nil {
 		return 0, 0, err
 	}
+	keep := ruleFilter(r.ActionTypes, r.Criteria)
 	for _, acct := range targets {
 		rules, err := rulesFor(tx, acct)
 		if err != nil {
@@ -229,7 +230,7 @@ func executeRule(tx store.Tx, r *rule, at time.Time) (started, deferred int, err
 			continue
 		}
 		var todo []action
-		err = inventory.ScanVolumesWhere(tx, acct, "", "", mayHaveActions, func(v *inventory.Volume) error {
+		err = inventory.ScanVolumesWhere(tx, acct, "", "", keep, func(v *inventory.Volume) error {
 			for _, a := range deriveActions(v, at) {
 				if !ruleMatches(r, &a) {
 					continue
