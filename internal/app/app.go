@@ -102,8 +102,10 @@ func (a *App) Close() {
 // Backends are the services as the server mounts them.
 func (a *App) Backends() []server.Backend {
 	return []server.Backend{
-		{Service: orgapi.Service, Invoke: orgapi.Invoker(a.Organizations), ValidationError: organizations.ValidationError},
-		{Service: acoapi.Service, Invoke: acoapi.Invoker(a.Automation), ValidationError: automation.ValidationError},
+		{Service: orgapi.Service, Invoke: orgapi.Invoker(a.Organizations), ValidationError: organizations.ValidationError,
+			BusyErrorCode: "ConcurrentModificationException"},
+		{Service: acoapi.Service, Invoke: acoapi.Invoker(a.Automation), ValidationError: automation.ValidationError,
+			BusyErrorCode: "ThrottlingException"},
 	}
 }
 

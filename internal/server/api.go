@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgstack/orgstack/internal/auth"
 	"github.com/orgstack/orgstack/internal/protocol"
+	"github.com/orgstack/orgstack/internal/store"
 )
 
 // call is one AWS API request on its way through the server.
@@ -114,7 +115,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
 	out, err := s.invoke(ctx, c, input)
 	if err != nil {
 		var apiErr protocol.APIError
-		if !errors.As(err, &apiErr) {
+		switch {
+		case errors.As(err, &apiErr):
+		case errors.Is(err, store.ErrBusy) && c.backend.BusyErrorCode != "":
+			s.log.Warn("transaction gave up on concurrent writers", "request_id", c.id, "error", err)
+			apiErr = svc.NewError(c.backend.BusyErrorCode,
+				"The request conflicted with concurrent changes to the same resources; retry it.")
+		default:
 			apiErr = s.internalError(c, err)
 		}
 		return s.writeError(w, c, req.Protocol, svc, apiErr)

@@ -26,6 +26,10 @@ type Backend struct {
 	Service         *protocol.Service
 	Invoke          protocol.Invoker
 	ValidationError func(*protocol.ValidationError) protocol.APIError
+	// BusyErrorCode is the modelled exception the service answers when the
+	// store gave up on a transaction because of concurrent writers
+	// (store.ErrBusy): what AWS answers a request that raced another.
+	BusyErrorCode string
 }
 
 // AuthMode says how requests are authenticated.

@@ -2,9 +2,15 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+
+	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
+	"github.com/orgstack/orgstack/internal/protocol"
+	"github.com/orgstack/orgstack/internal/store"
 
 	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/store/sqlite"
@@ -36,5 +42,41 @@ func TestPanicInAHandlerIsA500(t *testing.T) {
 	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/_orgstack/health", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("after a panic, health = %d", rec.Code)
+	}
+}
+
+// TestBusyStoreIsTheServicesConcurrencyError: when the store gives up on a
+// transaction because of concurrent writers, the client gets the service's
+// own retryable answer, not an internal error.
+func TestBusyStoreIsTheServicesConcurrencyError(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: sqlite.Memory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	busy := func(context.Context, string, any) (any, error) {
+		return nil, fmt.Errorf("write: %w", store.ErrBusy)
+	}
+	srv, err := New(context.Background(), Options{
+		Store: st,
+		Clock: clock.New(clock.Real, nil),
+		Backends: []Backend{{
+			Service: orgapi.Service, Invoke: busy, BusyErrorCode: "ConcurrentModificationException",
+			ValidationError: func(ve *protocol.ValidationError) protocol.APIError {
+				return orgapi.NewInvalidInputException(ve.Message())
+			},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("POST", "/", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AWSOrganizationsV20161128.DescribeOrganization")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"__type":"ConcurrentModificationException"`) {
+		t.Fatalf("got %d %s, want 400 ConcurrentModificationException", rec.Code, rec.Body.String())
 	}
 }
