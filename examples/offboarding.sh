@@ -8,49 +8,16 @@
 #
 #   ORGSTACK_URL=http://127.0.0.1:4566 examples/offboarding.sh
 #
-# Accounts are named by their access key id (orgstack's --auth open mode).
 set -euo pipefail
 
-URL=${ORGSTACK_URL:-http://127.0.0.1:4566}
-MGMT=${MGMT_ACCOUNT:-111111111111}
-export AWS_SECRET_ACCESS_KEY=orgstack AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-
-orgs() { # orgs ACCOUNT ARGS...: the organizations CLI acting as ACCOUNT
-	local account=$1
-	shift
-	AWS_ACCESS_KEY_ID=$account aws --endpoint-url "$URL" --output text organizations "$@"
-}
-admin() { # admin METHOD PATH [JSON]
-	curl -fsS -X "$1" -H 'Content-Type: application/json' ${ORGSTACK_ADMIN_TOKEN:+-H "Authorization: Bearer $ORGSTACK_ADMIN_TOKEN"} "$URL$2" ${3:+-d "$3"}
-}
-expect_error() { # expect_error CODE COMMAND...: the command must fail with CODE
-	local code=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		echo "expected $code, got success: $out" >&2
-		exit 1
-	fi
-	if ! grep -q "$code" <<<"$out"; then
-		echo "expected $code, got: $out" >&2
-		exit 1
-	fi
-	echo "  refused as expected: $code"
-}
+. "$(dirname "$0")/lib.sh"
 
 echo "1. organization"
 orgs "$MGMT" create-organization --feature-set ALL --query Organization.Id
 ROOT=$(orgs "$MGMT" list-roots --query 'Roots[0].Id')
 
 echo "2. create an account and poll until it exists"
-CAR=$(orgs "$MGMT" create-account --email "vended-$RANDOM@example.com" --account-name vended --query CreateAccountStatus.Id)
-for _ in $(seq 1 30); do
-	STATE=$(orgs "$MGMT" describe-create-account-status --create-account-request-id "$CAR" --query CreateAccountStatus.State)
-	[ "$STATE" = IN_PROGRESS ] || break
-	sleep 1
-done
-[ "$STATE" = SUCCEEDED ] || { echo "account creation ended $STATE" >&2; exit 1; }
-VENDED=$(orgs "$MGMT" describe-create-account-status --create-account-request-id "$CAR" --query CreateAccountStatus.AccountId)
+VENDED=$(create_account "vended-$RANDOM@example.com" vended)
 echo "  created $VENDED"
 
 echo "3. OU tree, move and tag"
