@@ -39,83 +39,62 @@ func checkAccountIDs(ids []string) error {
 // organization rule mode becomes AnyAllowed. Each id is judged on its own;
 // those that cannot be associated are reported in errors.
 func (s *Service) AssociateAccounts(ctx context.Context, in *api.AssociateAccountsInput) (*api.AssociateAccountsOutput, error) {
-	p, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkClientToken(in.ClientToken); err != nil {
-		return nil, err
-	}
-	if err := checkAccountIDs(in.AccountIds); err != nil {
-		return nil, err
-	}
-	var out *api.AssociateAccountsOutput
-	err = s.store.Write(ctx, func(tx store.Tx) error {
-		now := s.clock.Now()
-		out, err = idempotent(tx, now, p.AccountID, "AssociateAccounts", in.ClientToken, in, func() (*api.AssociateAccountsOutput, error) {
-			r, err := s.managerFor(tx, p.AccountID, "AssociateAccounts")
-			if err != nil {
-				return nil, err
-			}
-			o := &api.AssociateAccountsOutput{AccountIds: []string{}, Errors: []string{}}
-			err = eachAccount(in.AccountIds, func(id string) error {
-				problem, err := associate(tx, now, r, id)
-				if err != nil {
-					return err
-				}
-				if problem != "" {
-					o.Errors = append(o.Errors, id+": "+problem)
-				} else {
-					o.AccountIds = append(o.AccountIds, id)
-				}
-				return nil
-			})
-			return o, err
+	return changeEach(ctx, s, "AssociateAccounts", in.ClientToken, in.AccountIds, in, associate,
+		func(done, refused []string) *api.AssociateAccountsOutput {
+			return &api.AssociateAccountsOutput{AccountIds: done, Errors: refused}
 		})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DisassociateAccounts ends central management of members: organization
 // rules no longer apply to them and can no longer name them. Each id is
 // judged on its own, as for AssociateAccounts.
 func (s *Service) DisassociateAccounts(ctx context.Context, in *api.DisassociateAccountsInput) (*api.DisassociateAccountsOutput, error) {
+	return changeEach(ctx, s, "DisassociateAccounts", in.ClientToken, in.AccountIds, in, disassociate,
+		func(done, refused []string) *api.DisassociateAccountsOutput {
+			return &api.DisassociateAccountsOutput{AccountIds: done, Errors: refused}
+		})
+}
+
+// changeEach runs the work shared by AssociateAccounts and
+// DisassociateAccounts: check the request, then, in one idempotent
+// transaction of a caller that may manage members, apply change to each
+// account id and sort the ids into those changed and those refused (as
+// "id: problem").
+func changeEach[T any](ctx context.Context, s *Service, op string, token *string, ids []string, in any,
+	change func(tx store.Tx, now time.Time, r *requester, id string) (problem string, err error),
+	result func(done, refused []string) *T) (*T, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkClientToken(in.ClientToken); err != nil {
+	if err := checkClientToken(token); err != nil {
 		return nil, err
 	}
-	if err := checkAccountIDs(in.AccountIds); err != nil {
+	if err := checkAccountIDs(ids); err != nil {
 		return nil, err
 	}
-	var out *api.DisassociateAccountsOutput
+	var out *T
 	err = s.store.Write(ctx, func(tx store.Tx) error {
 		now := s.clock.Now()
-		out, err = idempotent(tx, now, p.AccountID, "DisassociateAccounts", in.ClientToken, in, func() (*api.DisassociateAccountsOutput, error) {
-			r, err := s.managerFor(tx, p.AccountID, "DisassociateAccounts")
+		out, err = idempotent(tx, now, p.AccountID, op, token, in, func() (*T, error) {
+			r, err := s.managerFor(tx, p.AccountID, op)
 			if err != nil {
 				return nil, err
 			}
-			o := &api.DisassociateAccountsOutput{AccountIds: []string{}, Errors: []string{}}
-			err = eachAccount(in.AccountIds, func(id string) error {
-				problem, err := disassociate(tx, now, r, id)
+			done, refused := []string{}, []string{}
+			err = eachAccount(ids, func(id string) error {
+				problem, err := change(tx, now, r, id)
 				if err != nil {
 					return err
 				}
 				if problem != "" {
-					o.Errors = append(o.Errors, id+": "+problem)
+					refused = append(refused, id+": "+problem)
 				} else {
-					o.AccountIds = append(o.AccountIds, id)
+					done = append(done, id)
 				}
 				return nil
 			})
-			return o, err
+			return result(done, refused), err
 		})
 		return err
 	})
