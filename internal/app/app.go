@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/inventory"
 	"github.com/orgstack/orgstack/internal/organizations"
+	"github.com/orgstack/orgstack/internal/pagination"
 	"github.com/orgstack/orgstack/internal/runner"
 	"github.com/orgstack/orgstack/internal/server"
 	"github.com/orgstack/orgstack/internal/store"
@@ -84,9 +86,15 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 				cfg.Logger.Error("running jobs after a clock change", "error", err)
 			}
 		},
+		// List operations read in read-only transactions, which cannot
+		// create the NextToken signing key: it exists from the start on.
+		AfterReset: func(ctx context.Context) error { return pagination.Ensure(ctx, st) },
 	})
 	if err != nil {
 		return nil, err
+	}
+	if err := pagination.Ensure(ctx, st); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
 	}
 	a.Server = srv
 	a.Runner.Start()

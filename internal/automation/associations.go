@@ -175,9 +175,6 @@ func associate(tx store.Tx, now time.Time, r *requester, id string) (string, err
 				e.OptedOutAt.Format(time.RFC3339), e.OptedOutAt.Add(optInWait).Format(time.RFC3339)), nil
 		}
 		e.Status, e.StatusReason = string(api.EnrollmentStatusActive), ""
-		if err := ensureSigningKey(tx); err != nil {
-			return "", err
-		}
 	}
 	e.AssociatedOrg, e.RuleMode, e.UpdatedAt = r.mem.OrgID, string(api.OrganizationRuleModeAnyAllowed), now
 	return "", putEnrollment(tx, id, e)

@@ -162,9 +162,6 @@ func (s *Service) updateEnrollment(tx store.Tx, now time.Time, accountID string,
 		e.OptedOutAt = now
 	}
 	e.Status, e.StatusReason, e.UpdatedAt = string(want), "", now
-	if err := ensureSigningKey(tx); err != nil {
-		return nil, err
-	}
 	return e, putEnrollment(tx, accountID, e)
 }
 

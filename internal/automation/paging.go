@@ -23,9 +23,9 @@ type pager struct {
 	limit  int
 }
 
-// newPager reads nextToken for the list named scope. Every list needs an
-// enrolled caller, and enrolling made the store's signing key
-// (ensureSigningKey), so a read-only transaction is enough.
+// newPager reads nextToken for the list named scope. The store's signing
+// key exists from the server's start (pagination.Ensure), so a read-only
+// transaction is enough.
 func newPager(tx store.Tx, scope string, nextToken *string, maxResults *int32) (*pager, error) {
 	signer, err := pagination.Load(tx)
 	if err != nil {
@@ -61,12 +61,4 @@ func (p *pager) window(keys []string) ([]string, *string) {
 	}
 	tok := p.signer.Encode(p.scope, keys[p.limit-1])
 	return keys[:p.limit], &tok
-}
-
-// ensureSigningKey makes the NextToken signing key exist, inside a write.
-// Lists run in read-only transactions that cannot create it, and all of
-// them need an enrolled account, so every write that enrolls one calls it.
-func ensureSigningKey(tx store.Tx) error {
-	_, err := pagination.Load(tx)
-	return err
 }

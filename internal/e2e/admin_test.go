@@ -134,3 +134,20 @@ func jsonEqual(t *testing.T, got []byte, want string) bool {
 	bb, _ := json.Marshal(b)
 	return string(ab) == string(bb)
 }
+
+// TestListsWorkAfterReset: every List operation reads in a read-only
+// transaction, so the NextToken signing key must exist from the start and
+// again right after a reset — even for a caller that never wrote anything.
+func TestListsWorkAfterReset(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for round := 0; round < 2; round++ {
+		c := e.jsonCall(t, "1.1", "AWSOrganizationsV20161128.ListHandshakesForAccount", "919191919191", "{}")
+		if c.status != 200 {
+			t.Fatalf("round %d: ListHandshakesForAccount = %d %s", round, c.status, c.body)
+		}
+		if r := e.do(t, "POST", "/_orgstack/reset", nil, nil); r.status != 204 {
+			t.Fatalf("reset: %d %s", r.status, r.body)
+		}
+	}
+}

@@ -116,7 +116,7 @@ func (s *Service) ListDelegatedAdministrators(ctx context.Context, in *api.ListD
 		return nil, err
 	}
 	out := &api.ListDelegatedAdministratorsOutput{DelegatedAdministrators: []api.DelegatedAdministrator{}}
-	// A Read: CreateOrganization made the token-signing key.
+	// A Read: the token-signing key exists from the start.
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
 		org, err := r.orgForReader(p.AccountID, "ListDelegatedAdministrators")
@@ -195,7 +195,7 @@ func (s *Service) ListDelegatedServicesForAccount(ctx context.Context, in *api.L
 		return nil, err
 	}
 	out := &api.ListDelegatedServicesForAccountOutput{DelegatedServices: []api.DelegatedService{}}
-	// A Read: CreateOrganization made the token-signing key.
+	// A Read: the token-signing key exists from the start.
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		r := repo{tx}
 		org, err := r.orgForReader(p.AccountID, "ListDelegatedServicesForAccount")

@@ -424,10 +424,7 @@ func (s *Service) ListHandshakesForAccount(ctx context.Context, in *api.ListHand
 		return nil, err
 	}
 	out := &api.ListHandshakesForAccountOutput{Handshakes: []api.Handshake{}}
-	// A write transaction, unlike the other lists: any account may call
-	// this before orgstack has made an organization, when the NextToken
-	// signing key does not exist yet and only a writer can create it.
-	err = s.store.Write(ctx, func(tx store.Tx) error {
+	err = s.store.Read(ctx, func(tx store.Tx) error {
 		// A management account does not see invitations from other
 		// organizations until it has deleted its own.
 		var hide func(*handshake) bool

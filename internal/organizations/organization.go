@@ -6,7 +6,6 @@ import (
 	"github.com/orgstack/orgstack/internal/accounts"
 	api "github.com/orgstack/orgstack/internal/api/organizations"
 	"github.com/orgstack/orgstack/internal/idgen"
-	"github.com/orgstack/orgstack/internal/pagination"
 	"github.com/orgstack/orgstack/internal/store"
 )
 
@@ -58,12 +57,6 @@ func (s *Service) CreateOrganization(ctx context.Context, in *api.CreateOrganiza
 			Status:       string(api.AccountStatusActive),
 			JoinedMethod: string(api.AccountJoinedMethodInvited),
 			JoinedAt:     now,
-		}
-		// List operations run in read-only transactions and cannot
-		// create the NextToken signing key on first use; make sure it
-		// exists before any organization can be listed.
-		if _, err := pagination.Load(tx); err != nil {
-			return err
 		}
 		if err := r.createOrg(org); err != nil {
 			return err

@@ -141,7 +141,7 @@ func (s *Service) ListAWSServiceAccessForOrganization(ctx context.Context, in *a
 		return nil, err
 	}
 	out := &api.ListAWSServiceAccessForOrganizationOutput{EnabledServicePrincipals: []api.EnabledServicePrincipal{}}
-	// A Read: CreateOrganization made the token-signing key.
+	// A Read: the token-signing key exists from the start.
 	err = s.store.Read(ctx, func(tx store.Tx) error {
 		org, err := repo{tx}.orgForReader(p.AccountID, "ListAWSServiceAccessForOrganization")
 		if err != nil {

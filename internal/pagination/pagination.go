@@ -9,6 +9,7 @@
 package pagination
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -48,6 +49,16 @@ func Load(tx store.Tx) (*Signer, error) {
 		return nil, fmt.Errorf("pagination: create key: %w", err)
 	}
 	return &Signer{key: k}, nil
+}
+
+// Ensure makes the store's signing key exist. The server calls it at start
+// and after every reset, so that List operations, which run in read-only
+// transactions, always find it.
+func Ensure(ctx context.Context, st store.Store) error {
+	return st.Write(ctx, func(tx store.Tx) error {
+		_, err := Load(tx)
+		return err
+	})
 }
 
 // New returns a signer with the given key, for tests.

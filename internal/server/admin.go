@@ -63,6 +63,11 @@ func (s *Server) reset(ctx context.Context) error {
 	}
 	s.opts.Clock.Restore(clock.New(s.opts.ClockMode, nil).State())
 	s.forgetAccounts()
+	if s.opts.AfterReset != nil {
+		if err := s.opts.AfterReset(ctx); err != nil {
+			return fmt.Errorf("after reset: %w", err)
+		}
+	}
 	s.log.Info("state reset")
 	return nil
 }

@@ -66,6 +66,9 @@ type Options struct {
 	// there, so the work the new time made due is done when the call
 	// returns.
 	AfterClockChange func(ctx context.Context)
+	// AfterReset, when set, runs after a reset has wiped the store, to put
+	// back what must always exist (the NextToken signing key).
+	AfterReset func(ctx context.Context) error
 	// Query is the awsQuery service (STS) served on the same port, if any.
 	Query QueryService
 	// AdminToken guards the admin API in sigv4 mode: every /_orgstack/
