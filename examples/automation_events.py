@@ -41,7 +41,6 @@ from orgstack_example import (  # noqa: E402  (shared helpers beside this script
     aco,
     expect_error,
     admin,
-    not_implemented,
     step,
     ClientError,
     DATA_PATH,

@@ -22,16 +22,9 @@ serializer talks to orgstack. Exit status 0: every step held; 3: skipped
 (boto3 or the model missing); anything else: a step failed.
 """
 
-import json
-import os
 import shutil
 import time
-import urllib.error
-import urllib.request
 
-# Test harnesses may offer a way to join an account to an organization when
-# neither CreateAccount nor invitations are available on this build.
-JOIN_URL = os.environ.get("ORGSTACK_TEST_JOIN_URL")
 
 MGMT, STANDALONE = "610000000001", "610000000099"
 CO = "compute-optimizer.amazonaws.com"
@@ -45,50 +38,26 @@ from orgstack_example import (  # noqa: E402  (shared helpers beside this script
     aco,
     expect_error,
     admin,
-    not_implemented,
     step,
     ClientError,
     DATA_PATH,
 )
 
 
-def create_members(org_id):
-    """Two member accounts: CreateAccount, else invitations, else the harness."""
+def create_members():
+    """Two member accounts, made by CreateAccount and waited for."""
     o = orgs(MGMT)
-    try:
-        ids = []
-        for n in (1, 2):
-            st = o.create_account(Email="member%d@example.com" % n, AccountName="member-%d" % n)["CreateAccountStatus"]
-            for _ in range(100):
-                if st["State"] != "IN_PROGRESS":
-                    break
-                time.sleep(0.05)
-                st = o.describe_create_account_status(CreateAccountRequestId=st["Id"])["CreateAccountStatus"]
-            assert st["State"] == "SUCCEEDED", st
-            ids.append(st["AccountId"])
-        return ids, "CreateAccount"
-    except ClientError as e:
-        if not not_implemented(e):
-            raise
-    ids = ["610000000011", "610000000012"]
-    try:
-        for a in ids:
-            try:
-                admin("POST", "/_orgstack/accounts", {"accountId": a, "email": "member-%s@example.com" % a, "name": "member-" + a})
-            except urllib.error.HTTPError:
-                pass  # an older build without the accounts admin API: the account exists on first use
-            hs = o.invite_account_to_organization(Target={"Id": a, "Type": "ACCOUNT"})["Handshake"]
-            orgs(a).accept_handshake(HandshakeId=hs["Id"])
-        return ids, "invitations"
-    except ClientError as e:
-        if not not_implemented(e):
-            raise
-    if not JOIN_URL:
-        skip("this orgstack build can neither create nor invite accounts")
-    for a in ids:
-        req = urllib.request.Request(JOIN_URL, data=json.dumps({"org": org_id, "account": a}).encode(), method="POST")
-        urllib.request.urlopen(req).read()
-    return ids, "the test harness (CreateAccount and invitations not implemented yet)"
+    ids = []
+    for n in (1, 2):
+        st = o.create_account(Email="member%d@example.com" % n, AccountName="member-%d" % n)["CreateAccountStatus"]
+        for _ in range(100):
+            if st["State"] != "IN_PROGRESS":
+                break
+            time.sleep(0.05)
+            st = o.describe_create_account_status(CreateAccountRequestId=st["Id"])["CreateAccountStatus"]
+        assert st["State"] == "SUCCEEDED", st
+        ids.append(st["AccountId"])
+    return ids
 
 
 def main():
@@ -97,8 +66,8 @@ def main():
     org = o.create_organization(FeatureSet="ALL")["Organization"]
 
     m1, m2 = None, None
-    (m1, m2), how = create_members(org["Id"])
-    step("member accounts %s and %s joined through %s" % (m1, m2, how))
+    m1, m2 = create_members()
+    step("member accounts %s and %s created" % (m1, m2))
 
     step("the management account enrolls in Automation")
     out = aco(MGMT).update_enrollment_configuration(status="Active")
@@ -151,22 +120,16 @@ def main():
     # membership before it can leave; the virtual clock provides the days.
     admin("POST", "/_orgstack/accounts/%s/standalone" % m2, {"contactInfo": True, "paymentMethod": True, "phoneVerified": True, "eula": True})
     admin("POST", "/_orgstack/clock", {"advance": "120h"})
-    try:
-        o.remove_account_from_organization(AccountId=m2)
-    except ClientError as e:
-        if not not_implemented(e):
-            raise
-        print("SKIPPED: RemoveAccountFromOrganization is not implemented on this build")
-    else:
-        e = aco(m2).get_enrollment_configuration()
-        assert "organizationRuleMode" not in e, e
-        expect_error("ResourceNotFoundException", aco(m2).get_automation_rule, ruleArn=rule["ruleArn"])
-        out = aco(MGMT).disassociate_accounts(accountIds=[m2])
-        assert out["accountIds"] == [] and len(out["errors"]) == 1, out
-        accounts = aco(MGMT).list_accounts()["accounts"]
-        assert m2 not in {a["accountId"] for a in accounts}, accounts
-        expect_error("InvalidParameterValueException", aco(m1).update_automation_rule,
-                     ruleArn=rule["ruleArn"], ruleRevision=2, organizationConfiguration={"accountIds": [m2]})
+    o.remove_account_from_organization(AccountId=m2)
+    e = aco(m2).get_enrollment_configuration()
+    assert "organizationRuleMode" not in e, e
+    expect_error("ResourceNotFoundException", aco(m2).get_automation_rule, ruleArn=rule["ruleArn"])
+    out = aco(MGMT).disassociate_accounts(accountIds=[m2])
+    assert out["accountIds"] == [] and len(out["errors"]) == 1, out
+    accounts = aco(MGMT).list_accounts()["accounts"]
+    assert m2 not in {a["accountId"] for a in accounts}, accounts
+    expect_error("InvalidParameterValueException", aco(m1).update_automation_rule,
+                 ruleArn=rule["ruleArn"], ruleRevision=2, organizationConfiguration={"accountIds": [m2]})
 
     step("a standalone account %s gets the standalone errors" % STANDALONE)
     s = aco(STANDALONE)

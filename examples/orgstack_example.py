@@ -86,9 +86,5 @@ def admin(method, path, body=None):
         return json.loads(r.read() or b"{}")
 
 
-def not_implemented(e):
-    return e.response["Error"]["Code"] == "NotImplementedException"
-
-
 def step(msg):
     print("==>", msg)

@@ -11,12 +11,12 @@ import (
 	"time"
 )
 
-// TestAutomationEventsExample runs examples/automation_events.py, a boto3
-// scenario of recommended actions, a scheduled organization rule, events
-// and a rollback, against an in-process orgstack. It skips when python3
-// with boto3, or the models beside the repository, are missing.
-func TestAutomationEventsExample(t *testing.T) {
-	t.Parallel()
+// runBoto3Example runs one of the boto3 scenarios in examples/ against an
+// in-process orgstack. It skips when python3 with boto3, or the models
+// beside the repository (../shared), are missing, and when the script
+// exits 3 (it skipped itself); the script must end by printing OK.
+func runBoto3Example(t *testing.T, script string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("slow: runs a Python scenario")
 	}
@@ -37,7 +37,7 @@ func TestAutomationEventsExample(t *testing.T) {
 	e := newEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, py, filepath.Join("..", "..", "examples", "automation_events.py"))
+	cmd := exec.CommandContext(ctx, py, filepath.Join("..", "..", "examples", script))
 	cmd.Env = append(os.Environ(),
 		"ORGSTACK_ENDPOINT="+e.URL,
 		"ACO_MODEL_DIR="+model,
@@ -55,4 +55,18 @@ func TestAutomationEventsExample(t *testing.T) {
 		t.Fatalf("scenario did not finish:\n%s", out)
 	}
 	t.Logf("%s", out)
+}
+
+// TestAutomationOrgExample: examples/automation_org.py, Automation across an
+// organization (association, organization rules, removal, standalone errors).
+func TestAutomationOrgExample(t *testing.T) {
+	t.Parallel()
+	runBoto3Example(t, "automation_org.py")
+}
+
+// TestAutomationEventsExample: examples/automation_events.py, recommended
+// actions, a scheduled organization rule, events and a rollback.
+func TestAutomationEventsExample(t *testing.T) {
+	t.Parallel()
+	runBoto3Example(t, "automation_events.py")
 }
