@@ -1,15 +1,10 @@
 package e2e
 
 import (
-	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/smithy-go"
 )
 
 // TestOffboardingExample runs examples/offboarding.sh with the AWS CLI
@@ -25,12 +20,6 @@ func TestOffboardingExample(t *testing.T) {
 		t.Skip("runs the AWS CLI some twenty times")
 	}
 	e := newEnv(t)
-	// The script needs the OU, tree, tag and handshake operations.
-	_, err := e.orgs(mgmtAccount).ListHandshakesForOrganization(context.Background(), &organizations.ListHandshakesForOrganizationInput{})
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "NotImplementedException" {
-		t.Skip("the handshake, OU and tag operations are not implemented yet")
-	}
 	e.Clock.Set(e.Clock.Now()) // virtual time, moved by the script
 	script, err := filepath.Abs("../../examples/offboarding.sh")
 	if err != nil {
