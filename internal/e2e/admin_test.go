@@ -27,7 +27,7 @@ func TestAdminHealth(t *testing.T) {
 	if svcs, _ := h["services"].([]any); len(svcs) != 2 {
 		t.Errorf("services = %v", h["services"])
 	}
-	if st, _ := h["store"].(map[string]any); st["engine"] != "sqlite" {
+	if st, _ := h["store"].(map[string]any); st["engine"] != e.Store.Info().Engine {
 		t.Errorf("store = %v", h["store"])
 	}
 	if _, ok := h["uptimeSeconds"].(float64); !ok {

@@ -18,7 +18,7 @@ import (
 	"github.com/orgstack/orgstack/internal/app"
 	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/store"
-	"github.com/orgstack/orgstack/internal/store/sqlite"
+	"github.com/orgstack/orgstack/internal/store/testengine"
 )
 
 // env is one running orgstack under test.
@@ -30,6 +30,9 @@ type env struct {
 }
 
 // newEnv starts an orgstack with a throwaway store and returns its URL.
+// The store is SQLite in memory, or a fresh PostgreSQL schema when
+// ORGSTACK_TEST_ENGINE=postgres (see package testengine), so that the
+// whole suite runs on either engine.
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	var log *slog.Logger
@@ -43,11 +46,7 @@ func newEnv(t testing.TB) *env {
 func newEnvWith(t testing.TB, log *slog.Logger) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Path: ":memory:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testengine.Open(t)
 	a, err := app.New(ctx, st, app.Config{Logger: log, Version: "test"})
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ import (
 
 	"github.com/orgstack/orgstack/internal/app"
 	"github.com/orgstack/orgstack/internal/server"
-	"github.com/orgstack/orgstack/internal/store/sqlite"
+	"github.com/orgstack/orgstack/internal/store/testengine"
 )
 
 const testAdminToken = "test-admin-token-0123456789"
@@ -38,15 +38,12 @@ func newSigV4Env(t testing.TB) *env { return newSigV4EnvWith(t, nil) }
 func newSigV4EnvWith(t testing.TB, log *slog.Logger) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Path: ":memory:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testengine.Open(t)
 	a, err := app.New(ctx, st, app.Config{Version: "test", Auth: server.AuthSigV4, AdminToken: testAdminToken, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(a.Close) // before the store closes
 	hs := httptest.NewServer(a.Handler())
 	t.Cleanup(hs.Close)
 	return &env{URL: hs.URL, Store: st, Clock: a.Clock, App: a}
