@@ -209,55 +209,6 @@ func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 	t.Logf("%d acknowledged writes survived SIGKILL", len(acked))
 }
 
-func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts server processes")
-	}
-	c := startChild(t, "--data-dir", ":memory:")
-	var (
-		wg      sync.WaitGroup
-		started = make(chan struct{})
-		once    sync.Once
-		failed  atomic.Int64
-		served  atomic.Int64
-		closed  atomic.Bool
-	)
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			client := &http.Client{Timeout: 10 * time.Second}
-			for i := 0; !closed.Load(); i++ {
-				account := fmt.Sprintf("6%03d%08d", w, i)
-				status, _, err := orgCall(client, c.url, "CreateOrganization", account)
-				once.Do(func() { close(started) })
-				switch {
-				case err != nil:
-					return // the listener closed: a connection refused, never a half answer
-				case status != 200:
-					failed.Add(1)
-				default:
-					served.Add(1)
-				}
-			}
-		}(w)
-	}
-	<-started
-	time.Sleep(50 * time.Millisecond)
-	err := c.signal(t, syscall.SIGTERM)
-	closed.Store(true)
-	wg.Wait()
-	if err != nil {
-		t.Errorf("orgstack exited with %v after SIGTERM", err)
-	}
-	if failed.Load() > 0 {
-		t.Errorf("%d requests failed during the graceful shutdown", failed.Load())
-	}
-	if served.Load() == 0 {
-		t.Error("no request was served")
-	}
-}
-
 func TestParseConfig(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"ORGSTACK_LISTEN": "127.0.0.1:9999", "ORGSTACK_CLOCK": "virtual"}
