@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/orgstack/orgstack/internal/store"
@@ -146,4 +147,25 @@ func BenchmarkScanPage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPutParallel is BenchmarkPut/sync=full from many goroutines at
+// once, as concurrent API calls write: group commit lets the Writes that
+// queue during one commit share the next one's fsync.
+func BenchmarkPutParallel(b *testing.B) {
+	s := openT(b, Options{Path: tempDB(b), Sync: SyncFull})
+	ctx := context.Background()
+	value := make([]byte, 200)
+	var next atomic.Int64
+	b.SetParallelism(4) // 4 × GOMAXPROCS writers
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			key := fmt.Sprintf("acct/%08d", next.Add(1))
+			if err := s.Write(ctx, func(tx store.Tx) error { return tx.Put("b", key, value) }); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -14,10 +14,12 @@ import (
 // The cache is exact, not eventually consistent: it is only correct
 // because this process is the database's only writer (Open takes a lock
 // file to make sure), and because of the fence. A Read holds the fence
-// shared for its whole life; a Write takes it exclusively only around its
-// COMMIT and the application of its changes to the cache. So a Read sees
-// the cache and any SQLite snapshot it opens at the same commit, and a
-// Write, being the only writer, sees committed state in the cache too.
+// shared for its whole life; a batch of Writes takes it exclusively only
+// around its COMMIT and the application of its changes to the cache. So a
+// Read sees the cache and any SQLite snapshot it opens at the same commit,
+// and a Write, being the only writer, finds committed state in the cache
+// once it has looked at what it and the earlier members of its batch
+// changed (group.go).
 type cache struct {
 	fence sync.RWMutex
 

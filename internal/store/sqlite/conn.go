@@ -16,6 +16,11 @@ const (
 	stmtBeginImmediate
 	stmtCommit
 	stmtRollback
+	// A Write's fn runs inside this savepoint of its batch's transaction
+	// (group.go); one name will do, as members run one after the other.
+	stmtSavepoint
+	stmtRelease
+	stmtRollbackTo
 	stmtGet
 	stmtPut
 	stmtCreate
@@ -41,6 +46,9 @@ var stmtSQL = [numStmts]string{
 	stmtBeginImmediate: "BEGIN IMMEDIATE",
 	stmtCommit:         "COMMIT",
 	stmtRollback:       "ROLLBACK",
+	stmtSavepoint:      "SAVEPOINT member",
+	stmtRelease:        "RELEASE member",
+	stmtRollbackTo:     "ROLLBACK TO member",
 	stmtGet:            "SELECT value FROM kv WHERE bucket = ?1 AND key = ?2",
 	stmtPut:            "INSERT INTO kv (bucket, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value",
 	stmtCreate:         "INSERT INTO kv (bucket, key, value) VALUES (?1, ?2, ?3) ON CONFLICT (bucket, key) DO NOTHING",

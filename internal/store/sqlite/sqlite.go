@@ -78,6 +78,15 @@ type Store struct {
 	readers *pool // read-only connections; the writer's pool for Memory
 	info    store.Info
 
+	// turns orders the Writes; batch is the transaction the holder of the
+	// turn works in, nil between batches. batching is whether a batch may
+	// outlive its first member's turn: pointless for Memory, which has no
+	// fsync to share and whose one connection the Reads need.
+	turns    turns
+	batch    *batch
+	batching bool
+	commits  int64 // COMMITs so far, for tests; the turn's holder counts
+
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeErr  error
@@ -182,6 +191,8 @@ func Open(ctx context.Context, opts Options) (_ *Store, err error) {
 		writer:  newPool(writer),
 		closing: make(chan struct{}),
 		info:    store.Info{Engine: "sqlite", Location: opts.Path, SchemaVersion: version},
+
+		batching: !memory,
 	}
 	if memory {
 		// One connection is the whole database: reads and writes take
@@ -259,59 +270,86 @@ func (s *Store) Read(ctx context.Context, fn func(store.Tx) error) (err error) {
 }
 
 // Write runs fn in a read-write transaction and commits it if fn returns
-// nil. Writes run one at a time. If SQLite reports the database busy
-// (another process writing), the whole transaction, fn included, is retried
-// a few times before Write fails with an error wrapping store.ErrBusy.
+// nil. Writes run one at a time, and those that queue meanwhile share one
+// commit (group.go). If SQLite reports the database busy (another process
+// writing), the whole transaction, fn included, is retried a few times
+// before Write fails with an error wrapping store.ErrBusy.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
-	for attempt := 1; ; attempt++ {
+	busy, lost := 0, 0
+	for {
 		err := s.writeOnce(ctx, fn)
-		if err == nil || !isBusy(err) {
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, errBatchLost):
+			// Another Write's failure took this one's work with it: run
+			// again, at once, in a new batch.
+			if lost++; lost == writeAttempts {
+				return fmt.Errorf("sqlite: write: %w", err)
+			}
+			continue
+		case !isBusy(err):
 			return err
 		}
-		if attempt == writeAttempts {
-			return fmt.Errorf("sqlite: write: %w after %d attempts: %w", store.ErrBusy, attempt, err)
+		if busy++; busy == writeAttempts {
+			return fmt.Errorf("sqlite: write: %w after %d attempts: %w", store.ErrBusy, busy, err)
 		}
 		// Back off a little so the other process can finish.
 		select {
-		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+		case <-time.After(time.Duration(busy) * 10 * time.Millisecond):
 		case <-ctx.Done():
 			return fmt.Errorf("sqlite: write: %w", ctx.Err())
 		}
 	}
 }
 
-// writeOnce runs fn in a transaction on the writer connection: BEGIN
-// IMMEDIATE takes the write lock up front so that a transaction never fails
-// half-way on lock upgrade. It commits when fn returns nil; anything else,
-// including a panic in fn, rolls back (the panic then continues on its way
-// to the server's recover middleware, stack intact).
-func (s *Store) writeOnce(ctx context.Context, fn func(store.Tx) error) (err error) {
-	c, err := s.writer.get(ctx, s.closing)
-	if err != nil {
+// writeOnce runs fn as a member of the open batch, starting one if there
+// is none, and waits for the batch's commit. The batch's transaction began
+// with BEGIN IMMEDIATE, which takes the write lock up front so that it
+// never fails half-way on lock upgrade. fn runs inside a savepoint: when it
+// fails, panics (the panic then continues on its way to the server's
+// recover middleware, stack intact) or its ctx ends, only its own changes
+// are rolled back.
+func (s *Store) writeOnce(ctx context.Context, fn func(store.Tx) error) error {
+	if err := s.turns.acquire(ctx, s.closing); err != nil {
 		return fmt.Errorf("sqlite: write: %w", err)
 	}
-	defer s.writer.put(c)
-	if _, err := c.exec(ctx, stmtBeginImmediate); err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+	// This Write holds the turn now, and every path must end it.
+	if err := s.usable(ctx); err != nil {
+		s.endTurn()
+		return fmt.Errorf("sqlite: write: %w", err)
 	}
-	t := &tx{ctx: ctx, s: s, c: c, write: true, begun: true}
-	committed := false
+	if s.batch == nil {
+		if err := s.begin(ctx); err != nil {
+			s.turns.release()
+			return err
+		}
+	}
+	b := s.batch
+	// Statements run without ctx's cancellation: interrupting one would
+	// make SQLite roll back the whole transaction, the other members'
+	// work included. ctx is checked between statements instead (tx.check).
+	bg := context.WithoutCancel(ctx)
+	if _, err := b.c.exec(bg, stmtSavepoint); err != nil {
+		s.abort(b, err)
+		s.turns.release()
+		return fmt.Errorf("sqlite: savepoint: %w", err)
+	}
+	t := &tx{ctx: bg, caller: ctx, s: s, c: b.c, write: true, begun: true, batch: b}
+	joined := false
 	defer func() {
 		t.done = true
-		if committed {
-			return
+		if !joined {
+			s.rollbackMember(b)
+			s.endTurn()
 		}
-		// Roll back even when ctx is done: the connection must leave here
-		// outside any transaction. After a failure SQLite may already have
-		// rolled back, so a rollback error is not the one to report.
-		_, _ = c.exec(context.WithoutCancel(ctx), stmtRollback)
 	}()
 
 	if err := fn(t); err != nil {
 		return err
 	}
 	if t.failed != nil {
-		// fn carried on after a database error: the transaction is lost.
+		// fn carried on after a database error: its changes are lost.
 		return t.failed
 	}
 	t.done = true
@@ -319,18 +357,115 @@ func (s *Store) writeOnce(ctx context.Context, fn func(store.Tx) error) (err err
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
-	// With the decision made, COMMIT runs to completion even if ctx ends
-	// meanwhile, so that success is never reported for a rolled-back write
-	// nor the reverse. The fence keeps Reads from seeing the cache and the
-	// database at different commits.
-	s.cache.fence.Lock()
-	defer s.cache.fence.Unlock()
-	if _, err := c.exec(context.WithoutCancel(ctx), stmtCommit); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+	if _, err := b.c.exec(bg, stmtRelease); err != nil {
+		return fmt.Errorf("sqlite: release savepoint: %w", err)
 	}
-	committed = true
-	s.cache.apply(&t.ws)
+	// With the decision made, the commit runs to completion even if ctx
+	// ends meanwhile, so that success is never reported for a rolled-back
+	// write nor the reverse.
+	joined = true
+	b.ws.merge(&t.ws)
+	b.members++
+	s.endTurn()
+	<-b.done
+	return b.err
+}
+
+// usable says why a Write that has just been given the turn must not run
+// its fn after all.
+func (s *Store) usable(ctx context.Context) error {
+	select {
+	case <-s.closing:
+		return errClosed
+	default:
+		return ctx.Err()
+	}
+}
+
+// begin opens a new batch on the writer connection.
+func (s *Store) begin(ctx context.Context) error {
+	c, err := s.writer.get(ctx, s.closing)
+	if err != nil {
+		return fmt.Errorf("sqlite: write: %w", err)
+	}
+	if _, err := c.exec(context.WithoutCancel(ctx), stmtBeginImmediate); err != nil {
+		s.writer.put(c)
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	s.batch = &batch{c: c, done: make(chan struct{})}
 	return nil
+}
+
+// rollbackMember undoes the changes of a member that is not joining its
+// batch. If SQLite has already rolled back the whole transaction the
+// savepoint is gone too, and so is the batch.
+func (s *Store) rollbackMember(b *batch) {
+	ctx := context.Background()
+	if _, err := b.c.exec(ctx, stmtRollbackTo); err != nil {
+		s.abort(b, err)
+		return
+	}
+	// ROLLBACK TO keeps the savepoint open; RELEASE pops it.
+	if _, err := b.c.exec(ctx, stmtRelease); err != nil {
+		s.abort(b, err)
+	}
+}
+
+// abort ends a batch whose transaction cannot go on: it is rolled back and
+// its members are told to run again.
+func (s *Store) abort(b *batch, cause error) {
+	// After a failure SQLite may already have rolled back, so a rollback
+	// error is not the one to report.
+	_, _ = b.c.exec(context.Background(), stmtRollback)
+	b.err = fmt.Errorf("%w: %w", errBatchLost, cause)
+	s.finish(b)
+}
+
+// endTurn is how the holder of the turn gives it up. An open batch goes
+// to the next waiting Write, which will add to it, or, when nobody waits
+// or it is full, is committed here for all its members.
+func (s *Store) endTurn() {
+	b := s.batch
+	if b == nil {
+		s.turns.release()
+		return
+	}
+	if s.batching && b.members < maxBatch && s.turns.handOn() {
+		return
+	}
+	s.commit(b)
+	s.turns.release()
+}
+
+// commit ends the open batch: COMMIT when it holds any member's work. The
+// fence keeps Reads from seeing the cache and the database at different
+// commits.
+func (s *Store) commit(b *batch) {
+	ctx := context.Background()
+	if b.members == 0 {
+		_, _ = b.c.exec(ctx, stmtRollback)
+		s.finish(b)
+		return
+	}
+	s.cache.fence.Lock()
+	if _, err := b.c.exec(ctx, stmtCommit); err != nil {
+		// The connection must leave outside any transaction.
+		_, _ = b.c.exec(ctx, stmtRollback)
+		b.err = fmt.Errorf("sqlite: commit: %w", err)
+	} else {
+		s.cache.apply(&b.ws)
+		s.commits++
+	}
+	s.cache.fence.Unlock()
+	s.finish(b)
+}
+
+// finish closes the batch after its transaction has ended and tells its
+// members the outcome.
+func (s *Store) finish(b *batch) {
+	s.batch = nil
+	s.writer.put(b.c)
+	close(b.done)
 }
 
 // isBusy reports whether err comes from SQLITE_BUSY or one of its extended
@@ -354,6 +489,12 @@ func (s *Store) Info() store.Info { return s.info }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
+		// Wait for the Write holding the turn; it may hand this Close an
+		// open batch, whose members wait for its commit.
+		_ = s.turns.acquire(context.Background(), nil)
+		if s.batch != nil {
+			s.commit(s.batch)
+		}
 		// Wait for Reads in progress, cache-only ones included.
 		s.cache.fence.Lock()
 		defer s.cache.fence.Unlock()

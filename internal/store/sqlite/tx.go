@@ -23,16 +23,22 @@ const scanBatch = 256
 // tx implements store.Tx on one connection inside BEGIN … COMMIT. It is not
 // safe for concurrent use, like the fn it is handed to.
 type tx struct {
-	ctx   context.Context
-	s     *Store
-	c     *conn // nil for a Read until it needs SQLite
-	write bool
-	done  bool
+	// ctx is for the statements. A write transaction's cannot be
+	// canceled (see Store.writeOnce); caller is the Write's own context,
+	// whose end stops the transaction between statements.
+	ctx    context.Context
+	caller context.Context
+	s      *Store
+	c      *conn // nil for a Read until it needs SQLite
+	write  bool
+	done   bool
 	// begun says whether a SQLite transaction is open on c; ownConn that
 	// the Read took c from the readers and must give it back.
 	begun, ownConn bool
-	// ws is what a write transaction changed, for the cache.
-	ws writeSet
+	// ws is what a write transaction changed, for the cache; batch holds
+	// what the earlier members of its batch changed.
+	ws    writeSet
+	batch *batch
 	// failed is the first error from the database. SQLite rolls a
 	// transaction back by itself after some errors (I/O, disk full,
 	// interruption); if fn ignored the error and went on, its later
@@ -52,6 +58,11 @@ func (t *tx) check(write bool) error {
 	}
 	if write && !t.write {
 		return errReadOnly
+	}
+	if t.caller != nil {
+		if err := t.caller.Err(); err != nil {
+			return fmt.Errorf("sqlite: write: %w", err)
+		}
 	}
 	return nil
 }
@@ -109,6 +120,9 @@ func (t *tx) Get(bucket, key string) ([]byte, error) {
 		if e, known := t.ws.lookup(k); known {
 			return e.copy()
 		}
+		if e, known := t.batch.ws.lookup(k); known {
+			return e.copy()
+		}
 	}
 	if e, ok := t.s.cache.get(k); ok {
 		return e.copy()
@@ -133,8 +147,8 @@ func (e cached) copy() ([]byte, error) {
 }
 
 // get reads key from SQLite. In a write transaction it is called only for
-// keys the transaction has not touched, so what it returns is committed
-// state and may go into the cache.
+// keys neither the transaction nor its batch has touched, so what it
+// returns is committed state and may go into the cache.
 func (t *tx) get(bucket, key string) ([]byte, error) {
 	c, err := t.conn()
 	if err != nil {
