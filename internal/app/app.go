@@ -18,6 +18,7 @@ import (
 	"github.com/orgstack/orgstack/internal/pagination"
 	"github.com/orgstack/orgstack/internal/runner"
 	"github.com/orgstack/orgstack/internal/server"
+	"github.com/orgstack/orgstack/internal/sharedstate"
 	"github.com/orgstack/orgstack/internal/store"
 	"github.com/orgstack/orgstack/internal/sts"
 )
@@ -38,8 +39,10 @@ type Config struct {
 
 // App is a wired orgstack.
 type App struct {
-	Store         store.Store
-	Clock         *clock.Controlled
+	Store store.Store
+	Clock *clock.Controlled
+	// Shared keeps Clock and the reset generation in step with the store.
+	Shared        *sharedstate.Keeper
 	Organizations *organizations.Service
 	Automation    *automation.Service
 	Server        *server.Server
@@ -55,8 +58,15 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		cfg.ClockMode = clock.Real
 	}
 	clk := clock.New(cfg.ClockMode, nil)
-	a := &App{Store: st, Clock: clk}
-	a.Runner = runner.New(runner.Options{Store: st, Clock: clk, Logger: cfg.Logger})
+	// The clock follows the state saved in the store: restored at start
+	// and, when other instances share the store, refreshed before each
+	// request and each runner pass.
+	shared, err := sharedstate.Open(ctx, sharedstate.Options{Store: st, Clock: clk, StartMode: cfg.ClockMode})
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a := &App{Store: st, Clock: clk, Shared: shared}
+	a.Runner = runner.New(runner.Options{Store: st, Clock: clk, Logger: cfg.Logger, Refresh: shared.Refresh})
 	a.Automation = automation.New(automation.Options{Store: st, Clock: clk, Runner: a.Runner})
 	a.Organizations = organizations.New(organizations.Options{
 		Store: st,
@@ -75,6 +85,7 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		Auth:           cfg.Auth,
 		DefaultAccount: cfg.DefaultAccount,
 		ClockMode:      cfg.ClockMode,
+		Shared:         shared,
 		Backends:       a.Backends(),
 		Membership:     membership,
 		Query:          sts.New(sts.Options{Store: st, Clock: clk}),
@@ -87,8 +98,9 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 			}
 		},
 		// List operations read in read-only transactions, which cannot
-		// create the NextToken signing key: it exists from the start on.
-		AfterReset: func(ctx context.Context) error { return pagination.Ensure(ctx, st) },
+		// create the NextToken signing key: it exists from the start on,
+		// and a reset puts it back in the same transaction.
+		Reseed: pagination.Seed,
 	})
 	if err != nil {
 		return nil, err

@@ -45,9 +45,14 @@ func newEnv(t testing.TB) *env {
 // newEnvWith starts an orgstack that logs to log (nowhere when nil).
 func newEnvWith(t testing.TB, log *slog.Logger) *env {
 	t.Helper()
-	ctx := context.Background()
-	st := testengine.Open(t)
-	a, err := app.New(ctx, st, app.Config{Logger: log, Version: "test"})
+	return startEnv(t, testengine.Open(t), app.Config{Logger: log, Version: "test"})
+}
+
+// startEnv starts an orgstack over st, stopped when the test ends, before
+// st closes.
+func startEnv(t testing.TB, st store.Store, cfg app.Config) *env {
+	t.Helper()
+	a, err := app.New(context.Background(), st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

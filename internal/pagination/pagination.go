@@ -52,13 +52,19 @@ func Load(tx store.Tx) (*Signer, error) {
 }
 
 // Ensure makes the store's signing key exist. The server calls it at start
-// and after every reset, so that List operations, which run in read-only
-// transactions, always find it.
+// (and Seed at every reset), so that List operations, which run in
+// read-only transactions, always find it.
 func Ensure(ctx context.Context, st store.Store) error {
 	return st.Write(ctx, func(tx store.Tx) error {
 		_, err := Load(tx)
 		return err
 	})
+}
+
+// Seed creates the signing key inside a transaction that resets the store.
+func Seed(tx store.Tx) error {
+	_, err := Load(tx)
+	return err
 }
 
 // New returns a signer with the given key, for tests.

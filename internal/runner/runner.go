@@ -91,6 +91,10 @@ type Options struct {
 	// PollInterval bounds how long the runner sleeps without looking at
 	// the store (default 1s).
 	PollInterval time.Duration
+	// Refresh, when set, brings the clock up to date before each pass
+	// decides what is due: another instance sharing the store may have
+	// moved virtual time.
+	Refresh func(ctx context.Context) error
 }
 
 // Runner runs the jobs of a store.
@@ -261,6 +265,11 @@ func (r *Runner) Settle(ctx context.Context) error {
 	for pass := 0; ; pass++ {
 		if pass == maxSettlePasses {
 			return fmt.Errorf("runner: jobs still due after %d passes; a job keeps re-enqueueing itself for now", pass)
+		}
+		if r.opts.Refresh != nil {
+			if err := r.opts.Refresh(ctx); err != nil {
+				return err
+			}
 		}
 		now := r.opts.Clock.Now()
 		due, err := r.dueJobs(ctx, now, 100)

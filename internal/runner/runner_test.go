@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/store"
 	"github.com/orgstack/orgstack/internal/store/sqlite"
+	"github.com/orgstack/orgstack/internal/store/testengine"
 )
 
 func newStore(t *testing.T) store.Store {
@@ -201,6 +204,69 @@ func TestTwoRunnersRunEachJobOnce(t *testing.T) {
 	wg.Wait()
 	if runs.Load() != 50 {
 		t.Fatalf("%d runs for 50 jobs", runs.Load())
+	}
+}
+
+// Three runners of three instances on one PostgreSQL database, where a
+// job's transaction may run several times (serialization retries), so
+// runs are counted by what committed: each job ran once.
+func TestRunnersOfInstancesOnPostgreSQLRunEachJobOnce(t *testing.T) {
+	u := testengine.PostgresURL(t)
+	schema := testengine.Schema(t, u)
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	var runners []*Runner
+	var stores []store.Store
+	for range 3 {
+		st := testengine.OpenSchema(t, u, schema)
+		clk := clock.New(clock.Virtual, nil)
+		clk.Set(now)
+		r := New(Options{Store: st, Clock: clk, Backoff: time.Millisecond})
+		r.Register("count", Kind{Run: func(_ context.Context, tx store.Tx, j Job) error {
+			n, err := tx.Count("test.runs", j.ID+"/")
+			if err != nil {
+				return err
+			}
+			return tx.Put("test.runs", fmt.Sprintf("%s/%d", j.ID, n), nil)
+		}})
+		runners, stores = append(runners, r), append(stores, st)
+	}
+	const jobs = 60
+	for i := range jobs {
+		enqueue(t, stores[i%3], "count", now.Add(-time.Duration(i)*time.Second), nil)
+	}
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.Settle(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	err := stores[0].Read(context.Background(), func(tx store.Tx) error {
+		perJob := map[string]int{}
+		err := tx.Scan("test.runs", "", "", 0, func(k string, _ []byte) error {
+			id, _, _ := strings.Cut(k, "/")
+			perJob[id]++
+			return nil
+		})
+		if len(perJob) != jobs {
+			t.Errorf("%d jobs ran, want %d", len(perJob), jobs)
+		}
+		for id, n := range perJob {
+			if n != 1 {
+				t.Errorf("job %s ran %d times", id, n)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := runners[0].Pending(context.Background(), ""); n != 0 {
+		t.Errorf("%d jobs left", n)
 	}
 }
 

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -12,61 +11,78 @@ import (
 	"github.com/orgstack/orgstack/internal/store"
 )
 
-// The virtual clock lives in the store, so that it survives restarts and,
-// with a shared database, is the same for every instance.
-const (
-	bucketMeta = "meta"
-	keyClock   = "clock"
-)
+type healthResponse struct {
+	// Status is "ok", or "unavailable" when the database does not answer
+	// (the response is then a 503).
+	Status        string      `json:"status"`
+	Version       string      `json:"version"`
+	Services      []string    `json:"services"`
+	Store         storeHealth `json:"store"`
+	Auth          AuthMode    `json:"auth"`
+	UptimeSeconds float64     `json:"uptimeSeconds"`
+}
 
-func (s *Server) restoreClock(ctx context.Context) error {
+type storeHealth struct {
+	store.Info
+	// Reachable says whether the database answered just now.
+	Reachable bool `json:"reachable"`
+}
+
+// pinger is a store that can tell whether its database answers (both
+// engines can); for any other, health reads one key instead.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// pingTimeout bounds how long health waits for the database, so that an
+// orchestrator's probe gets an answer even when the database hangs.
+const pingTimeout = 3 * time.Second
+
+func (s *Server) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if p, ok := s.opts.Store.(pinger); ok {
+		return p.Ping(ctx)
+	}
+	// Count, unlike Get, is never answered from an engine's cache.
 	return s.opts.Store.Read(ctx, func(tx store.Tx) error {
-		st, err := store.GetJSON[clock.State](tx, bucketMeta, keyClock)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("server: restore clock: %w", err)
-		}
-		s.opts.Clock.Restore(*st)
-		return nil
+		_, err := tx.Count("meta", "")
+		return err
 	})
 }
 
-type healthResponse struct {
-	Version       string     `json:"version"`
-	Services      []string   `json:"services"`
-	Store         store.Info `json:"store"`
-	Auth          AuthMode   `json:"auth"`
-	UptimeSeconds float64    `json:"uptimeSeconds"`
-}
-
+// handleHealth reports the version, the services and the store, and
+// whether the database answers: 503 when it does not, so that a load
+// balancer takes an instance that lost its database out of rotation.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	services := make([]string, 0, len(s.opts.Backends))
 	for _, b := range s.opts.Backends {
 		services = append(services, b.Service.Name)
 	}
-	writeJSON(w, http.StatusOK, healthResponse{
+	h := healthResponse{
+		Status:        "ok",
 		Version:       s.opts.Version,
 		Services:      services,
-		Store:         s.opts.Store.Info(),
+		Store:         storeHealth{Info: s.opts.Store.Info(), Reachable: true},
 		Auth:          s.opts.Auth,
 		UptimeSeconds: time.Since(s.started).Seconds(),
-	})
+	}
+	status := http.StatusOK
+	if err := s.ping(r.Context()); err != nil {
+		// The cause goes to the log only: health answers without
+		// credentials.
+		s.log.Warn("health: the database does not answer", "engine", h.Store.Engine, "error", err)
+		h.Status, h.Store.Reachable, status = "unavailable", false, http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, h)
 }
 
 // reset wipes every piece of state at once and puts the clock back in the
-// mode it started in.
+// mode it started in, for every instance on the store: the reset
+// generation changes with it, which voids what instances remember.
 func (s *Server) reset(ctx context.Context) error {
-	if err := s.opts.Store.Reset(ctx); err != nil {
+	if err := s.shared.Reset(ctx, s.opts.Reseed); err != nil {
 		return err
-	}
-	s.opts.Clock.Restore(clock.New(s.opts.ClockMode, nil).State())
-	s.forgetAccounts()
-	if s.opts.AfterReset != nil {
-		if err := s.opts.AfterReset(ctx); err != nil {
-			return fmt.Errorf("after reset: %w", err)
-		}
 	}
 	s.log.Info("state reset")
 	return nil
@@ -111,9 +127,10 @@ func (s *Server) handleSetClock(w http.ResponseWriter, r *http.Request) {
 		writeAdminError(w, http.StatusBadRequest, `give exactly one of "set" (an RFC 3339 time) or "advance" (a Go duration such as "36h")`)
 		return
 	}
-	// Compute the new state first and persist it; only then does the
-	// running clock move, so a failed write changes nothing.
-	var next clock.State
+	// The new time is computed from the clock's current time inside the
+	// transaction that saves it, so that moves through several instances
+	// add up; the running clock moves only once it is saved.
+	var next func(now time.Time) time.Time
 	switch {
 	case req.Set != nil:
 		t, err := time.Parse(time.RFC3339Nano, *req.Set)
@@ -121,24 +138,21 @@ func (s *Server) handleSetClock(w http.ResponseWriter, r *http.Request) {
 			writeAdminError(w, http.StatusBadRequest, fmt.Sprintf("set: %q is not an RFC 3339 time", *req.Set))
 			return
 		}
-		next = clock.State{Mode: clock.Virtual, Now: t}
+		next = func(time.Time) time.Time { return t }
 	default:
 		d, err := time.ParseDuration(*req.Advance)
 		if err != nil || d < 0 {
 			writeAdminError(w, http.StatusBadRequest, fmt.Sprintf("advance: %q is not a non-negative Go duration", *req.Advance))
 			return
 		}
-		next = clock.State{Mode: clock.Virtual, Now: s.opts.Clock.Now().Add(d)}
+		next = func(now time.Time) time.Time { return now.Add(d) }
 	}
-	err := s.opts.Store.Write(r.Context(), func(tx store.Tx) error {
-		return store.PutJSON(tx, bucketMeta, keyClock, next)
-	})
+	st, err := s.shared.SetVirtual(r.Context(), next)
 	if err != nil {
 		s.adminError(w, r, err)
 		return
 	}
-	s.opts.Clock.Restore(next)
-	s.log.Info("clock changed", "mode", next.Mode, "now", next.Now)
+	s.log.Info("clock changed", "mode", st.Mode, "now", st.Now)
 	if s.opts.AfterClockChange != nil {
 		s.opts.AfterClockChange(r.Context())
 	}

@@ -84,6 +84,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
 	if err != nil {
 		return s.writeError(w, c, req.Protocol, svc, asAPIError(err))
 	}
+	// From here on the request reads the clock and the accounts, which
+	// another instance sharing the store may have moved or reset.
+	if err := s.shared.Refresh(r.Context()); err != nil {
+		return s.writeError(w, c, req.Protocol, svc, s.internalError(c, err))
+	}
 
 	principal, err := s.authenticate(r, body, []string{svc.SigningName})
 	// Also on failure: the access log then names the key that was refused.

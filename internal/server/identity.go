@@ -123,7 +123,8 @@ func principalOf(c *accounts.Credential, sig *auth.Signature) auth.Principal {
 // exists, from its first request on. After the first time it costs a map
 // lookup.
 func (s *Server) ensureAccount(ctx context.Context, id string) error {
-	if s.known.has(id) {
+	gen := s.shared.Generation()
+	if s.known.has(gen, id) {
 		return nil
 	}
 	err := s.opts.Store.Write(ctx, func(tx store.Tx) error {
@@ -133,7 +134,7 @@ func (s *Server) ensureAccount(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("server: ensure account %s: %w", id, err)
 	}
-	s.known.add(id)
+	s.known.add(gen, id)
 	return nil
 }
 

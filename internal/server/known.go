@@ -4,21 +4,28 @@ import "sync"
 
 // knownAccounts remembers which accounts this process has already ensured
 // exist, so that open mode's create-on-first-use costs one map lookup per
-// request instead of a store read. It is only a cache of "exists": a reset
-// clears it, and a miss simply reads the store again.
+// request instead of a store write. It is only a cache of "exists", good
+// for one reset generation of the store: a reset, through this instance or
+// another, changes the generation and so empties it, and a miss simply
+// ensures the account again.
 type knownAccounts struct {
-	m sync.Map // account id -> struct{}
+	mu  sync.RWMutex
+	gen string
+	ids map[string]struct{}
 }
 
-func (k *knownAccounts) has(id string) bool {
-	_, ok := k.m.Load(id)
-	return ok
+func (k *knownAccounts) has(gen, id string) bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	_, ok := k.ids[id]
+	return ok && k.gen == gen
 }
 
-func (k *knownAccounts) add(id string) { k.m.Store(id, struct{}{}) }
-
-func (k *knownAccounts) clear() { k.m.Clear() }
-
-// forgetAccounts drops the cache after the admin API or a reset changed
-// the universe of accounts.
-func (s *Server) forgetAccounts() { s.known.clear() }
+func (k *knownAccounts) add(gen, id string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ids == nil || k.gen != gen {
+		k.gen, k.ids = gen, map[string]struct{}{}
+	}
+	k.ids[id] = struct{}{}
+}

@@ -60,6 +60,10 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, c *call) int
 	}
 	// Named before authentication, so that a refused call is logged with it.
 	c.opName = queryAction(r, body)
+	if err := s.shared.Refresh(r.Context()); err != nil {
+		s.internalError(c, err) // logs the cause
+		return q.WriteError(w, c.id, err)
+	}
 	principal, err := s.authenticate(r, body, []string{q.SigningName()})
 	c.account, c.accessID = principal.AccountID, principal.AccessKeyID
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/protocol"
+	"github.com/orgstack/orgstack/internal/sharedstate"
 	"github.com/orgstack/orgstack/internal/store"
 )
 
@@ -53,8 +54,13 @@ type Options struct {
 
 	Auth           AuthMode
 	DefaultAccount string // the account of requests whose key names none
-	// ClockMode is the mode the clock returns to when state is reset.
+	// ClockMode is the mode the clock starts in on an empty store and
+	// returns to when state is reset; only used when Shared is nil.
 	ClockMode clock.Mode
+	// Shared keeps the clock and the reset generation in step with other
+	// instances on the store (the app makes one, to share it with the
+	// runner); when nil, New opens one over Store and Clock.
+	Shared *sharedstate.Keeper
 	// MaxBodyBytes bounds request bodies; larger ones are refused with 413.
 	MaxBodyBytes int64
 	// AdminRoutes are the domains' own admin endpoints, keyed by
@@ -66,9 +72,10 @@ type Options struct {
 	// there, so the work the new time made due is done when the call
 	// returns.
 	AfterClockChange func(ctx context.Context)
-	// AfterReset, when set, runs after a reset has wiped the store, to put
-	// back what must always exist (the NextToken signing key).
-	AfterReset func(ctx context.Context) error
+	// Reseed, when set, runs in the transaction that resets the store, to
+	// put back what must always exist (the NextToken signing key), so that
+	// no request, on this instance or another, sees it missing.
+	Reseed func(tx store.Tx) error
 	// Query is the awsQuery service (STS) served on the same port, if any.
 	Query QueryService
 	// AdminToken guards the admin API in sigv4 mode: every /_orgstack/
@@ -91,11 +98,13 @@ type Server struct {
 	byTarget map[string]*Backend
 	metrics  *metrics
 	mux      *http.ServeMux
+	shared   *sharedstate.Keeper
 	// known holds the accounts open mode has already made sure of.
 	known knownAccounts
 }
 
-// New builds a server; it restores the virtual clock saved in the store.
+// New builds a server. Unless given a Keeper, it opens one, which sets the
+// clock to the state saved in the store.
 func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -115,7 +124,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.ClockMode == "" {
 		opts.ClockMode = opts.Clock.State().Mode
 	}
+	if opts.Shared == nil {
+		k, err := sharedstate.Open(ctx, sharedstate.Options{Store: opts.Store, Clock: opts.Clock, StartMode: opts.ClockMode})
+		if err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+		opts.Shared = k
+	}
 	s := &Server{
+		shared:   opts.Shared,
 		opts:     opts,
 		log:      opts.Logger,
 		started:  time.Now(),
@@ -128,9 +145,6 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("server: service %s mounted twice", b.Service.TargetPrefix)
 		}
 		s.byTarget[b.Service.TargetPrefix] = b
-	}
-	if err := s.restoreClock(ctx); err != nil {
-		return nil, err
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -152,9 +166,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeAdminError(w, http.StatusInternalServerError, "internal error; see the server log")
 		}
 	}()
-	if s.opts.Auth == AuthSigV4 && guarded(r) && !s.adminAuthorized(r) {
-		s.refuseAdmin(w, r)
-		return
+	if guarded(r) {
+		if s.opts.Auth == AuthSigV4 && !s.adminAuthorized(r) {
+			s.refuseAdmin(w, r)
+			return
+		}
+		// The admin API reads and moves the clock and the accounts other
+		// instances may have changed. (API requests refresh in serveAPI,
+		// to answer a failure in their protocol.)
+		if err := s.shared.Refresh(r.Context()); err != nil {
+			s.adminError(w, r, err)
+			return
+		}
 	}
 	s.mux.ServeHTTP(w, r)
 }

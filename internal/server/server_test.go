@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -78,5 +80,64 @@ func TestBusyStoreIsTheServicesConcurrencyError(t *testing.T) {
 	srv.ServeHTTP(rec, req)
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"__type":"ConcurrentModificationException"`) {
 		t.Fatalf("got %d %s, want 400 ConcurrentModificationException", rec.Code, rec.Body.String())
+	}
+}
+
+// pingStore is a store whose database answers pings or not.
+type pingStore struct {
+	store.Store
+	down bool
+}
+
+func (p *pingStore) Ping(context.Context) error {
+	if p.down {
+		return errors.New("connection refused")
+	}
+	return nil
+}
+
+// hiddenPing hides the engine's Ping, as a store wrapper might.
+type hiddenPing struct{ store.Store }
+
+func TestHealthReportsTheDatabase(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: sqlite.Memory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, tc := range []struct {
+		name       string
+		store      store.Store
+		wantStatus int
+		reachable  bool
+	}{
+		{"engine ping", st, http.StatusOK, true},
+		{"reachable", &pingStore{Store: st}, http.StatusOK, true},
+		{"unreachable", &pingStore{Store: st, down: true}, http.StatusServiceUnavailable, false},
+		{"no ping: a read", hiddenPing{st}, http.StatusOK, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := New(context.Background(), Options{Store: tc.store, Clock: clock.New(clock.Real, nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, httptest.NewRequest("GET", "/_orgstack/health", nil))
+			var h struct {
+				Status string `json:"status"`
+				Store  struct {
+					Engine    string `json:"engine"`
+					Reachable bool   `json:"reachable"`
+				} `json:"store"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &h); err != nil {
+				t.Fatalf("health body %q: %v", rec.Body, err)
+			}
+			wantWord := map[bool]string{true: "ok", false: "unavailable"}[tc.reachable]
+			if rec.Code != tc.wantStatus || h.Status != wantWord || h.Store.Reachable != tc.reachable || h.Store.Engine != "sqlite" {
+				t.Fatalf("health = %d %s", rec.Code, rec.Body)
+			}
+		})
 	}
 }

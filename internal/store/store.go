@@ -36,8 +36,11 @@ type Store interface {
 	// returns nil. fn may run more than once if the engine retries a
 	// serialization conflict, so it must not have side effects outside tx.
 	Write(ctx context.Context, fn func(Tx) error) error
-	// Reset deletes every key of every bucket in one transaction.
-	Reset(ctx context.Context) error
+	// Reset deletes every key of every bucket and then, in the same
+	// transaction, runs seed (when not nil) to put back what must always
+	// exist, so that no other transaction ever sees the store half reset.
+	// Like Write, it may run seed more than once.
+	Reset(ctx context.Context, seed func(Tx) error) error
 	// Info describes the engine, for health reporting.
 	Info() Info
 	Close() error
@@ -48,6 +51,11 @@ type Info struct {
 	Engine        string `json:"engine"`   // "sqlite" or "postgres"
 	Location      string `json:"location"` // file path, ":memory:" or a redacted URL
 	SchemaVersion int    `json:"schemaVersion"`
+	// Shared says that other processes may commit to the store at any
+	// moment (PostgreSQL), so that what an instance holds in memory about
+	// the store's state must be refreshed from it. It is false when this
+	// process is the store's only user (SQLite locks its file).
+	Shared bool `json:"shared"`
 }
 
 // Tx is one transaction. Keys are ordered bytewise within a bucket and may

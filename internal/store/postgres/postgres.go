@@ -91,7 +91,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return &Store{
 		pool:     pool,
 		attempts: attempts,
-		info:     store.Info{Engine: "postgres", Location: redact(opts.URL), SchemaVersion: version},
+		info:     store.Info{Engine: "postgres", Location: redact(opts.URL), SchemaVersion: version, Shared: true},
 	}, nil
 }
 
@@ -193,13 +193,42 @@ func retryable(err error) bool {
 	return false
 }
 
-// Reset deletes every key of every bucket in one transaction.
-func (s *Store) Reset(ctx context.Context) error {
-	return s.Write(ctx, func(t store.Tx) error { return t.(*tx).deleteAll() })
+// Reset deletes every key of every bucket and runs seed, in one
+// transaction.
+func (s *Store) Reset(ctx context.Context, seed func(store.Tx) error) error {
+	return s.Write(ctx, func(t store.Tx) error {
+		if err := t.(*tx).deleteAll(); err != nil {
+			return err
+		}
+		if seed == nil {
+			return nil
+		}
+		return seed(t)
+	})
 }
 
 // Info describes the store for health reporting.
 func (s *Store) Info() store.Info { return s.info }
+
+// Get reads one key in a statement of its own, outside any transaction:
+// one round trip to the database instead of the three of a Read (begin,
+// select, rollback), for callers that read a single key often (the shared
+// state every request refreshes). It returns store.ErrNotFound when the
+// key does not exist.
+func (s *Store) Get(ctx context.Context, bucket, key string) ([]byte, error) {
+	var v []byte
+	err := s.pool.QueryRow(ctx, "SELECT value FROM kv WHERE bucket = $1 AND key = $2", bucket, []byte(key)).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get %s/%s: %w", bucket, key, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
 
 // Ping reports whether the database answers, for health checks.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }

@@ -475,13 +475,37 @@ func isBusy(err error) bool {
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
-// Reset deletes every key of every bucket in one transaction.
-func (s *Store) Reset(ctx context.Context) error {
-	return s.Write(ctx, func(t store.Tx) error { return t.(*tx).deleteAll() })
+// Reset deletes every key of every bucket and runs seed, in one
+// transaction.
+func (s *Store) Reset(ctx context.Context, seed func(store.Tx) error) error {
+	return s.Write(ctx, func(t store.Tx) error {
+		if err := t.(*tx).deleteAll(); err != nil {
+			return err
+		}
+		if seed == nil {
+			return nil
+		}
+		return seed(t)
+	})
 }
 
 // Info describes the store for health reporting.
 func (s *Store) Info() store.Info { return s.info }
+
+// Ping reports whether the database answers a query on one of the read
+// connections, for health checks. The cache is not consulted.
+func (s *Store) Ping(ctx context.Context) error {
+	c, err := s.readers.get(ctx, s.closing)
+	if err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	defer s.readers.put(c)
+	var n int
+	if err := c.sc.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
 
 // Close waits for transactions in progress, checkpoints the WAL into the
 // database file (so the file alone is a complete copy) and closes every

@@ -610,7 +610,7 @@ func TestCacheFollowsCommits(t *testing.T) {
 		}
 		write(func(tx store.Tx) error { return tx.Put("b", "k", []byte("v4")) })
 		get("k")
-		if err := s.Reset(ctx); err != nil {
+		if err := s.Reset(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 		if got := get("k"); got != "<none>" {

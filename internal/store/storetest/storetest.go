@@ -844,7 +844,7 @@ func testReset(t *testing.T, s store.Store) {
 	putAll(t, s, "a", "1", "2")
 	putAll(t, s, "b", "1")
 	putAll(t, s, "", "")
-	if err := s.Reset(t.Context()); err != nil {
+	if err := s.Reset(t.Context(), nil); err != nil {
 		t.Fatalf("Reset: %v", err)
 	}
 	read(t, s, func(tx store.Tx) error {
@@ -859,8 +859,39 @@ func testReset(t *testing.T, s store.Store) {
 	if _, ok := get(t, s, "a", "1"); !ok {
 		t.Error("Write after Reset did not commit")
 	}
-	if err := s.Reset(t.Context()); err != nil {
+	if err := s.Reset(t.Context(), nil); err != nil {
 		t.Fatalf("Reset twice: %v", err)
+	}
+
+	// The seed runs in the reset's transaction: it sees the store empty,
+	// and what it writes is all that is left.
+	putAll(t, s, "a", "1", "2")
+	err := s.Reset(t.Context(), func(tx store.Tx) error {
+		if n, err := tx.Count("a", ""); err != nil || n != 0 {
+			t.Errorf("seed sees Count = %d, %v; want an empty store", n, err)
+		}
+		return tx.Put("meta", "seed", []byte("s"))
+	})
+	if err != nil {
+		t.Fatalf("Reset with a seed: %v", err)
+	}
+	read(t, s, func(tx store.Tx) error {
+		if v, err := tx.Get("meta", "seed"); err != nil || string(v) != "s" {
+			t.Errorf("seeded key = %q, %v", v, err)
+		}
+		if n, _ := tx.Count("a", ""); n != 0 {
+			t.Errorf("after a seeded Reset, Count(a) = %d", n)
+		}
+		return nil
+	})
+
+	// A seed that fails undoes the whole reset.
+	boom := errors.New("seed failed")
+	if err := s.Reset(t.Context(), func(store.Tx) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("Reset with a failing seed = %v, want %v", err, boom)
+	}
+	if _, ok := get(t, s, "meta", "seed"); !ok {
+		t.Error("a Reset whose seed failed deleted keys")
 	}
 }
 
