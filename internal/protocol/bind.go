@@ -13,9 +13,15 @@ import (
 // Limits every decoder enforces, whatever the body size limit in front of
 // it. They bound the work and memory a single request can cause.
 const (
-	// MaxDepth is the deepest nesting of objects/maps and arrays accepted.
-	// The models nest a handful of levels; 64 leaves room for unknown members.
-	MaxDepth = 64
+	// MaxDepth is the deepest nesting of objects/maps and arrays (and CBOR
+	// tags) accepted, the top-level object included. The deepest valid
+	// input of either model nests 5 levels (CreateAutomationRule:
+	// criteria.region[].values[]; TestMaxDepthCoversModels derives it), so
+	// 32 leaves ample room for members a newer model may add, which are
+	// skipped as unknown, while a hostile body is cut off after a few
+	// dozen recursive calls instead of thousands. It is also the CBOR
+	// library's own default.
+	MaxDepth = 32
 	// MaxElements is the most members or items one object/map or array may
 	// hold. No modelled list comes close.
 	MaxElements = 10000

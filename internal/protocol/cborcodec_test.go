@@ -229,7 +229,7 @@ func TestDecodeCBORNaN(t *testing.T) {
 func TestDecodeCBORErrors(t *testing.T) {
 	t.Parallel()
 	key := func(k string) string { return hex.EncodeToString(append([]byte{0x60 + byte(len(k))}, k...)) }
-	deep := strings.Repeat("81", MaxDepth) + "00" // 64 nested arrays inside the top-level map
+	deep := strings.Repeat("81", MaxDepth) + "00" // MaxDepth nested arrays inside the top-level map
 	tests := []struct {
 		name string
 		body string // hex
@@ -266,7 +266,13 @@ func TestDecodeCBORErrors(t *testing.T) {
 		{"union path", "a1" + key("Details") + "a1" + key("ebsVolume") + "a1" + key("sizeInGiB") + "6138", "Details.ebsVolume.sizeInGiB: expected an integer, found a text string"},
 		{"integer map key", "a1016161", "malformed CBOR: cbor: cannot unmarshal positive integer into Go value of type string"},
 		{"invalid UTF-8 text", "a1" + key("Name") + "61ff", "malformed CBOR: cbor: invalid UTF-8 string"},
-		{"too deep", "a1" + key("x") + deep, "nesting exceeds 64 levels"},
+		{"too deep", "a1" + key("x") + deep, "nesting exceeds 32 levels"},
+		{"10,000 nested arrays", "a1" + key("x") + strings.Repeat("81", 10000) + "00", "nesting exceeds 32 levels"},
+		{"10,000 nested indefinite maps", "a1" + key("x") + strings.Repeat("bf"+key("y"), 10000) + "00" + strings.Repeat("ff", 10000), "nesting exceeds 32 levels"},
+		{"10,000 nested tags", "a1" + key("x") + strings.Repeat("d864", 10000) + "00", "nesting exceeds 32 levels"},
+		{"truncated deep nesting", "a1" + key("x") + strings.Repeat("9f", 10000), "nesting exceeds 32 levels"},
+		{"invalid UTF-8 map key", "a161ff00", "malformed CBOR: cbor: invalid UTF-8 string"},
+		{"invalid UTF-8 in an unknown member", "a1" + key("x") + "8162c328", "malformed CBOR: cbor: invalid UTF-8 string"},
 		{"too many items", "a1" + key("x") + "992711" + strings.Repeat("00", 10001), "a list has more than 10000 items"},
 		{"too many pairs", "a1" + key("x") + "b92711" + strings.Repeat("0000", 10001), "a map has more than 10000 entries"},
 		{"huge claimed length", "a1" + key("x") + "9affffffff00", "a list has more than 10000 items"},

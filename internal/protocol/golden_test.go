@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -113,6 +114,8 @@ func TestGoldenResponses(t *testing.T) {
 			errs: append([]errCase{
 				{"invalid_input", testOrgs, &testInvalidInput{Message: ptr("You provided a value that does not match the required pattern."), Reason: ptr("INVALID_PATTERN")}},
 				{"invalid_input_without_reason", testOrgs, &testInvalidInput{Message: ptr("m")}},
+				{"too_deep", testOrgs, decodeFailure(AWSJSON11, tooDeepJSON)},
+				{"invalid_utf8", testOrgs, decodeFailure(AWSJSON11, []byte("{\"Name\":\"\xff\"}"))},
 			}, protocolErrors...)},
 		{dir: "awsjson10", p: AWSJSON10, svc: testCAO,
 			output: []outCase{
@@ -123,6 +126,7 @@ func TestGoldenResponses(t *testing.T) {
 				{"resource_not_found", testCAO, &testResourceNotFound{Message: ptr("The rule does not exist.")}},
 				{"throttling", testCAO, &testThrottling{Message: ptr("Rate exceeded")}},
 				{"resource_not_found_no_service", nil, &testResourceNotFound{Message: ptr("m")}},
+				{"too_deep", testCAO, decodeFailure(AWSJSON10, tooDeepJSON)},
 			}, withService(protocolErrors, testCAO)...)},
 		{dir: "rpcv2cbor", p: RPCv2CBOR, svc: testCAO,
 			output: []outCase{
@@ -133,6 +137,8 @@ func TestGoldenResponses(t *testing.T) {
 			errs: append([]errCase{
 				{"resource_not_found", testCAO, &testResourceNotFound{Message: ptr("The rule does not exist.")}},
 				{"throttling", testCAO, &testThrottling{Message: ptr("Rate exceeded")}},
+				{"too_deep", testCAO, decodeFailure(RPCv2CBOR, tooDeepCBOR)},
+				{"invalid_utf8", testCAO, decodeFailure(RPCv2CBOR, []byte{0xa1, 0x64, 'N', 'a', 'm', 'e', 0x61, 0xff})},
 			}, withService(protocolErrors, testCAO)...)},
 	}
 	for _, tt := range tests {
@@ -161,6 +167,23 @@ func TestGoldenResponses(t *testing.T) {
 			})
 		}
 	}
+}
+
+// 10,000 nested lists in an unknown member, as a hostile client sends them.
+var (
+	tooDeepJSON = []byte(`{"x":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`)
+	tooDeepCBOR = append([]byte{0xa1, 0x61, 'x'}, append(bytes.Repeat([]byte{0x81}, 10000), 0x80)...)
+)
+
+// decodeFailure is the error the codec of p answers body with; the body
+// must be one it refuses.
+func decodeFailure(p Protocol, body []byte) APIError {
+	err := CodecFor(p).Decode(body, &testInput{})
+	var apiErr APIError
+	if !errors.As(err, &apiErr) {
+		panic(fmt.Sprintf("decoding %q in %v: %v, want an APIError", body, p, err))
+	}
+	return apiErr
 }
 
 type outCase struct {

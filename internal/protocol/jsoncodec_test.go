@@ -77,7 +77,6 @@ func TestDecodeJSON(t *testing.T) {
 			}}},
 		{"escapes", `{"Name":"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00\u0000"}`, testInput{Name: ptr("a\"b\\c/d\b\f\n\r\té😀\x00")}},
 		{"lone surrogates become U+FFFD", `{"Name":"\ud800x\udc00\ud800\u0041"}`, testInput{Name: ptr("\uFFFDx\uFFFD\uFFFDA")}},
-		{"invalid UTF-8 becomes U+FFFD", "{\"Name\":\"a\xffb\xc3\"}", testInput{Name: ptr("a\uFFFDb\uFFFD")}},
 		{"raw UTF-8 kept", `{"Name":"日本語 é"}`, testInput{Name: ptr("日本語 é")}},
 		{"escaped member name", `{"N\u0061me":"x"}`, testInput{Name: ptr("x")}},
 		{"integral floats accepted for integers", `{"Count":1.0,"Total":1e2}`, testInput{Count: ptr[int32](1), Total: ptr[int64](100)}},
@@ -126,7 +125,7 @@ func TestDecodeJSONNaN(t *testing.T) {
 
 func TestDecodeJSONErrors(t *testing.T) {
 	t.Parallel()
-	deep := strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) // 64 levels plus the object around it
+	deep := strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) // MaxDepth levels plus the object around it
 	tooDeep := deep
 	many := "[" + strings.Repeat("1,", MaxElements) + "1]"
 	tests := []struct {
@@ -185,10 +184,19 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{"missing comma", `{"a":1 "b":2}`, "invalid JSON at offset 7: expected ',' or '}' after a member"},
 		{"trailing comma in list", `{"a":[1,]}`, "invalid JSON at offset 8: invalid character"},
 		{"unquoted name", `{a:1}`, "invalid JSON at offset 1: expected a member name"},
-		{"max depth ok but too deep with the object", `{"a":` + deep + `}`, "nesting exceeds 64 levels"},
-		{"too deep in an unknown member", `{"Details":{"more":[{"unknown":` + tooDeep + `}]}}`, "Details.more[0]: nesting exceeds 64 levels"},
+		{"max depth ok but too deep with the object", `{"a":` + deep + `}`, "nesting exceeds 32 levels"},
+		{"too deep in an unknown member", `{"Details":{"more":[{"unknown":` + tooDeep + `}]}}`, "Details.more[0]: nesting exceeds 32 levels"},
 		{"too deep in a recursive member", `{"Details":` + strings.Repeat(`{"nested":`, MaxDepth-1) + `{}` + strings.Repeat(`}`, MaxDepth),
-			"Details" + strings.Repeat(".nested", MaxDepth-1) + ": nesting exceeds 64 levels"},
+			"Details" + strings.Repeat(".nested", MaxDepth-1) + ": nesting exceeds 32 levels"},
+		{"10,000 nested lists in a modelled member", `{"Matrix":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`,
+			"Matrix[0][0]: expected a string, found a list"},
+		{"10,000 nested lists in an unknown member", `{"x":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`, "nesting exceeds 32 levels"},
+		{"10,000 nested objects", strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000), "nesting exceeds 32 levels"},
+		{"invalid UTF-8", "{\"Name\":\"a\xffb\"}", "Name: invalid UTF-8 at offset 10"},
+		{"truncated UTF-8", "{\"Name\":\"ab\xc3\"}", "Name: invalid UTF-8 at offset 11"},
+		{"UTF-8 encoded surrogate", "{\"Name\":\"\xed\xa0\x80\"}", "Name: invalid UTF-8 at offset 9"},
+		{"invalid UTF-8 in an unknown member", "{\"x\":[\"\xc0\xaf\"]}", "invalid UTF-8 at offset 7"},
+		{"invalid UTF-8 in a member name", "{\"\xff\":1}", "invalid UTF-8 at offset 2"},
 		{"too many items", `{"a":` + many + `}`, "a list has more than 10000 items"},
 		{"too many items in a member", `{"Matrix":[` + strings.Repeat(`[],`, MaxElements) + `[]]}`, "Matrix: a list has more than 10000 items"},
 	}

@@ -555,7 +555,14 @@ func (d *jsonDecoder) str() ([]byte, *SerializationError) {
 }
 
 // strSlow finishes a string that has escapes, control characters or
-// non-ASCII bytes. Invalid UTF-8 becomes U+FFFD, as encoding/json does.
+// non-ASCII bytes.
+//
+// Raw bytes that are not UTF-8 are refused: JSON text must be UTF-8
+// (RFC 8259 §8.1), the CBOR codec refuses invalid text strings too, and
+// repairing them as encoding/json does would store a value the client never
+// sent. An escaped lone surrogate (\ud800) is well-formed JSON that a
+// JavaScript or Python client can produce from its own strings; it becomes
+// U+FFFD, as in encoding/json.
 func (d *jsonDecoder) strSlow(start, i int) ([]byte, *SerializationError) {
 	buf := append(d.buf[:0], d.data[start:i]...)
 	defer func() { d.buf = buf[:0] }() // keep the grown buffer for the next string
@@ -618,10 +625,10 @@ func (d *jsonDecoder) strSlow(start, i int) ([]byte, *SerializationError) {
 		default:
 			r, size := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && size == 1 {
-				buf = utf8.AppendRune(buf, utf8.RuneError)
-			} else {
-				buf = append(buf, data[i:i+size]...)
+				d.pos = i
+				return nil, serr("invalid UTF-8 at offset %d", i)
 			}
+			buf = append(buf, data[i:i+size]...)
 			i += size
 		}
 	}
