@@ -51,8 +51,9 @@ func (c *call) operationName() string {
 }
 
 // handleAPI serves one AWS API request: identify the service and operation
-// from the wire protocol, authenticate, decode, validate, run the domain,
-// and encode the answer or the error in the same protocol.
+// from the wire protocol, authenticate, apply rate limits and fault rules,
+// decode, validate, run the domain, and encode the answer or the error in
+// the same protocol.
 func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	c := &call{id: uuid.NewString(), started: time.Now()}
 	w.Header().Set(protocol.RequestIDHeader, c.id)
@@ -101,6 +102,19 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
 		return s.writeError(w, c, req.Protocol, svc, apiErr)
 	}
 
+	// Injected failures come where AWS's front end throttles: after the
+	// caller is known, before the body is even decoded, so a request that
+	// gets one runs no domain code and changes nothing, whatever it holds.
+	for _, in := range s.opts.Injectors {
+		apiErr, err := in.Inject(r.Context(), svc, c.op, c.account)
+		if err != nil {
+			return s.writeError(w, c, req.Protocol, svc, s.classify(c, err))
+		}
+		if apiErr != nil {
+			return s.writeError(w, c, req.Protocol, svc, apiErr)
+		}
+	}
+
 	codec := protocol.CodecFor(req.Protocol)
 	input := c.op.NewInput()
 	if err := codec.Decode(body, input); err != nil {
@@ -119,17 +133,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
 	ctx := auth.WithPrincipal(r.Context(), principal)
 	out, err := s.invoke(ctx, c, input)
 	if err != nil {
-		var apiErr protocol.APIError
-		switch {
-		case errors.As(err, &apiErr):
-		case errors.Is(err, store.ErrBusy) && c.backend.BusyErrorCode != "":
-			s.log.Warn("transaction gave up on concurrent writers", "request_id", c.id, "error", err)
-			apiErr = svc.NewError(c.backend.BusyErrorCode,
-				"The request conflicted with concurrent changes to the same resources; retry it.")
-		default:
-			apiErr = s.internalError(c, err)
-		}
-		return s.writeError(w, c, req.Protocol, svc, apiErr)
+		return s.writeError(w, c, req.Protocol, svc, s.classify(c, err))
 	}
 	if c.op.UnitOutput {
 		out = nil // Smithy's Unit: no body at all over RPC v2 CBOR
@@ -138,6 +142,24 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
 		return s.writeError(w, c, req.Protocol, svc, s.internalError(c, err))
 	}
 	return http.StatusOK
+}
+
+// classify turns an error on the way through a mounted service into what
+// the client gets: a modelled error as it is, a store that gave up on
+// concurrent writers as the service's concurrency error, anything else as
+// the service's internal error.
+func (s *Server) classify(c *call, err error) protocol.APIError {
+	var apiErr protocol.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr
+	case errors.Is(err, store.ErrBusy) && c.backend.BusyErrorCode != "":
+		s.log.Warn("transaction gave up on concurrent writers", "request_id", c.id, "error", err)
+		return c.backend.Service.NewError(c.backend.BusyErrorCode,
+			"The request conflicted with concurrent changes to the same resources; retry it.")
+	default:
+		return s.internalError(c, err)
+	}
 }
 
 // invoke runs the domain. A panic becomes the service's internal error,

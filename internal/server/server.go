@@ -84,6 +84,18 @@ type Options struct {
 	// Membership tells the accounts admin API which organization an account
 	// belongs to (nil when none); without it the API shows no membership.
 	Membership func(tx store.Tx, accountID string) (*Membership, error)
+	// Injectors may fail API requests on purpose (rate limits, fault
+	// rules); each is asked in turn, after the request is authenticated and
+	// before it is decoded.
+	Injectors []Injector
+}
+
+// An Injector may fail an identified, authenticated request on purpose
+// instead of letting it reach its service: rate limiting and fault
+// injection. It answers the error the request gets, or nil to let it
+// through; its own error is a failure of orgstack, such as the store's.
+type Injector interface {
+	Inject(ctx context.Context, svc *protocol.Service, op *protocol.Operation, account string) (protocol.APIError, error)
 }
 
 // DefaultMaxBodyBytes is larger than any request the two models allow
