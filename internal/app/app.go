@@ -13,9 +13,11 @@ import (
 	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
 	"github.com/orgstack/orgstack/internal/automation"
 	"github.com/orgstack/orgstack/internal/clock"
+	"github.com/orgstack/orgstack/internal/faults"
 	"github.com/orgstack/orgstack/internal/inventory"
 	"github.com/orgstack/orgstack/internal/organizations"
 	"github.com/orgstack/orgstack/internal/pagination"
+	"github.com/orgstack/orgstack/internal/protocol"
 	"github.com/orgstack/orgstack/internal/runner"
 	"github.com/orgstack/orgstack/internal/server"
 	"github.com/orgstack/orgstack/internal/sharedstate"
@@ -45,7 +47,10 @@ type App struct {
 	Shared        *sharedstate.Keeper
 	Organizations *organizations.Service
 	Automation    *automation.Service
-	Server        *server.Server
+	// Faults holds the fault-injection rules (in the store) and applies
+	// them to API requests.
+	Faults *faults.Injector
+	Server *server.Server
 	// Runner does every domain's background work; New starts it and
 	// Close stops it.
 	Runner *runner.Runner
@@ -77,6 +82,15 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		Quotas:              cfg.OrgQuotas,
 		Runner:              a.Runner,
 	})
+	backends := a.Backends()
+	services := make([]*protocol.Service, len(backends))
+	for i, b := range backends {
+		services[i] = b.Service
+	}
+	var injectors []server.Injector
+	a.Faults = faults.New(faults.Options{Store: st, Services: services})
+	injectors = append(injectors, a.Faults)
+
 	srv, err := server.New(ctx, server.Options{
 		Store:          st,
 		Clock:          clk,
@@ -86,11 +100,13 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		DefaultAccount: cfg.DefaultAccount,
 		ClockMode:      cfg.ClockMode,
 		Shared:         shared,
-		Backends:       a.Backends(),
+		Backends:       backends,
+		Injectors:      injectors,
 		Membership:     membership,
 		Query:          sts.New(sts.Options{Store: st, Clock: clk}),
 		AdminToken:     cfg.AdminToken,
-		AdminRoutes:    adminRoutes(a.Organizations.QuotasAdminRoutes(), (&inventory.Admin{Store: st, Clock: clk}).Routes()),
+		AdminRoutes: adminRoutes(a.Organizations.QuotasAdminRoutes(), (&inventory.Admin{Store: st, Clock: clk}).Routes(),
+			a.Faults.Routes(cfg.Logger)),
 		// Moving virtual time returns only after the work it made due ran.
 		AfterClockChange: func(ctx context.Context) {
 			if err := a.Runner.Settle(ctx); err != nil && cfg.Logger != nil {
