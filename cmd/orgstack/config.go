@@ -13,6 +13,7 @@ import (
 	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/organizations"
 	"github.com/orgstack/orgstack/internal/server"
+	"github.com/orgstack/orgstack/internal/throttle"
 )
 
 // flagHelp reports that -h was asked for and the usage printed.
@@ -35,6 +36,8 @@ type config struct {
 	AdminToken string
 	// Quotas are Organizations' quotas when the store holds no override.
 	Quotas organizations.Quotas
+	// Throttle is the per-account request rate of each service; zero: none.
+	Throttle throttle.Limit
 }
 
 // parseConfig reads flags; each flag's default comes from its environment
@@ -66,6 +69,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		}
 	}
 	fs.Var(&quotaSets, "quota", "set any Organizations quota or background duration, as name=value (repeatable; names as GET /_orgstack/quotas shows them, e.g. ouDepth=5 or createAccountDuration=30s) (ORGSTACK_QUOTAS, comma-separated)")
+	throttleSpec := fs.String("throttle", env("ORGSTACK_THROTTLE", ""), "limit each account's requests to each service, per instance, as rate[/s|/m|/h][,burst], e.g. 20/s or 20/s,40; over it Organizations answers TooManyRequestsException and Automation ThrottlingException; empty: no limit (ORGSTACK_THROTTLE)")
 	adminToken := fs.String("admin-token", "", "bearer token of the admin API with --auth sigv4; default: generated on first start and kept in the data dir (ORGSTACK_ADMIN_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -102,6 +106,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if c.Sync != "full" && c.Sync != "normal" {
 		return nil, fmt.Errorf("--sync: unknown mode %q (want full or normal)", c.Sync)
+	}
+	if c.Throttle, err = throttle.ParseLimit(*throttleSpec); err != nil {
+		return nil, fmt.Errorf("--throttle: %w", err)
 	}
 	if c.Quotas, err = quotaSets.quotas(); err != nil {
 		return nil, fmt.Errorf("--quota: %w", err)

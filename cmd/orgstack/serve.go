@@ -68,6 +68,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 		ClockMode:      cfg.Clock,
 		AdminToken:     token,
 		OrgQuotas:      &cfg.Quotas,
+		Throttle:       cfg.Throttle,
 	})
 	if err != nil {
 		return err
@@ -85,7 +86,7 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 	}
 	info := st.Info()
 	log.Info("orgstack listening", "addr", ln.Addr().String(), "version", version,
-		"store", info.Engine, "location", info.Location, "auth", cfg.Auth, "clock", cfg.Clock)
+		"store", info.Engine, "location", info.Location, "auth", cfg.Auth, "clock", cfg.Clock, "throttle", cfg.Throttle.String())
 	warnIfExposed(log, cfg, ln.Addr())
 	if ready != nil {
 		ready <- ln.Addr().String()

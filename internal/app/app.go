@@ -23,6 +23,7 @@ import (
 	"github.com/orgstack/orgstack/internal/sharedstate"
 	"github.com/orgstack/orgstack/internal/store"
 	"github.com/orgstack/orgstack/internal/sts"
+	"github.com/orgstack/orgstack/internal/throttle"
 )
 
 // Config is what an App needs besides its store.
@@ -37,6 +38,9 @@ type Config struct {
 	OrgQuotas *organizations.Quotas
 	// AdminToken guards the admin API when Auth is sigv4.
 	AdminToken string
+	// Throttle limits each account's requests to each service, per
+	// instance; the zero Limit does not throttle.
+	Throttle throttle.Limit
 }
 
 // App is a wired orgstack.
@@ -87,7 +91,21 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 	for i, b := range backends {
 		services[i] = b.Service
 	}
+	// Throttling first: a request over the rate limit is refused before a
+	// fault rule spends one of its count on it.
 	var injectors []server.Injector
+	if cfg.Throttle.Enabled() {
+		lim, err := throttle.New(throttle.Options{
+			Limit:    cfg.Throttle,
+			Services: services,
+			// The exceptions each model declares for throttled callers.
+			ErrorCodes: map[string]string{orgapi.Service.Name: "TooManyRequestsException", acoapi.Service.Name: "ThrottlingException"},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		injectors = append(injectors, lim)
+	}
 	a.Faults = faults.New(faults.Options{Store: st, Services: services})
 	injectors = append(injectors, a.Faults)
 
