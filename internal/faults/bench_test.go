@@ -7,6 +7,8 @@ import (
 
 	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
 	"github.com/orgstack/orgstack/internal/store"
+	"github.com/orgstack/orgstack/internal/store/sqlite"
+	"github.com/orgstack/orgstack/internal/store/testengine"
 )
 
 // BenchmarkInject is the check every API request makes: with no rules
@@ -17,9 +19,18 @@ import (
 //	go test ./internal/faults -run '^$' -bench Inject
 func BenchmarkInject(b *testing.B) {
 	op := orgapi.Service.Operation("DescribeOrganization")
-	engines := map[string]func(testing.TB) store.Store{"sqlite": openStore}
-	if url := os.Getenv("ORGSTACK_TEST_POSTGRES"); url != "" {
-		engines["postgres"] = func(tb testing.TB) store.Store { return openPostgres(tb, url, postgresSchema(tb, url)) }
+	engines := map[string]func(testing.TB) store.Store{
+		"sqlite": func(tb testing.TB) store.Store {
+			st, err := sqlite.Open(context.Background(), sqlite.Options{Path: ":memory:"})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			tb.Cleanup(func() { st.Close() })
+			return st
+		},
+	}
+	if os.Getenv(testengine.PostgresVar) != "" {
+		engines["postgres"] = func(tb testing.TB) store.Store { return testengine.Postgres(tb) }
 	}
 	for _, engine := range []string{"sqlite", "postgres"} {
 		open := engines[engine]

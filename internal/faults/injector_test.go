@@ -5,30 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	acoapi "github.com/orgstack/orgstack/internal/api/automation"
 	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
 	"github.com/orgstack/orgstack/internal/protocol"
 	"github.com/orgstack/orgstack/internal/store"
-	"github.com/orgstack/orgstack/internal/store/postgres"
-	"github.com/orgstack/orgstack/internal/store/sqlite"
+	"github.com/orgstack/orgstack/internal/store/testengine"
 )
 
+// openStore is an empty store on the engine the environment picks
+// (testengine: SQLite unless ORGSTACK_TEST_ENGINE=postgres).
 func openStore(t testing.TB) store.Store {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: ":memory:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return testengine.Open(t)
 }
 
 func newInjector(t testing.TB, st store.Store, rolls func() float64) *Injector {
@@ -373,9 +366,8 @@ func TestPublishKeepsNewerView(t *testing.T) {
 // processes sharing it are; each test gets its own database.
 type instances func(t *testing.T, n int) []*Injector
 
-func sqliteInstances(t *testing.T, n int) []*Injector {
-	// The SQLite engine admits one process; instances in one process
-	// share its store.
+// oneStore is several injectors over one store, as in one process.
+func oneStore(t *testing.T, n int) []*Injector {
 	st := openStore(t)
 	out := make([]*Injector, n)
 	for i := range out {
@@ -384,47 +376,23 @@ func sqliteInstances(t *testing.T, n int) []*Injector {
 	return out
 }
 
+// postgresInstances is several injectors, each over a store of its own
+// on one PostgreSQL schema: several orgstack processes sharing a database.
 func postgresInstances(t *testing.T, n int) []*Injector {
-	url := os.Getenv("ORGSTACK_TEST_POSTGRES")
-	if url == "" {
-		t.Skip("ORGSTACK_TEST_POSTGRES is not set; skipping the PostgreSQL variant")
-	}
-	schema := postgresSchema(t, url)
+	url := testengine.PostgresURL(t)
+	schema := testengine.Schema(t, url)
 	out := make([]*Injector, n)
 	for i := range out {
-		out[i] = newInjector(t, openPostgres(t, url, schema), nil)
+		out[i] = newInjector(t, testengine.OpenSchema(t, url, schema), nil)
 	}
 	return out
-}
-
-// postgresSchema names a schema of its own for a test, dropped after it.
-func postgresSchema(t testing.TB, url string) string {
-	schema := fmt.Sprintf("orgstack_faults_test_%d", rand.Uint64())
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), url)
-		if err == nil {
-			conn.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-			conn.Close(context.Background())
-		}
-	})
-	return schema
-}
-
-// openPostgres opens a store in schema, as one orgstack instance would.
-func openPostgres(t testing.TB, url, schema string) store.Store {
-	st, err := postgres.Open(context.Background(), postgres.Options{URL: url, Schema: schema, MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
 }
 
 // TestCountAcrossInstances fires one rule from many goroutines spread
 // over several instances: the rule fails exactly its count of requests.
 func TestCountAcrossInstances(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]instances{"sqlite": sqliteInstances, "postgres": postgresInstances} {
+	for name, open := range map[string]instances{"one store": oneStore, "postgres": postgresInstances} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ins := open(t, 3)
