@@ -106,7 +106,8 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		}
 		injectors = append(injectors, lim)
 	}
-	a.Faults = faults.New(faults.Options{Store: st, Services: services})
+	// Rules read before a reset through any instance are void after it.
+	a.Faults = faults.New(faults.Options{Store: st, Services: services, Generation: shared.Generation})
 	injectors = append(injectors, a.Faults)
 
 	srv, err := server.New(ctx, server.Options{

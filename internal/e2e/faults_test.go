@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -369,5 +370,65 @@ func TestFaultAdminAPI(t *testing.T) {
 	}
 	if c := e.jsonCall(t, "1.1", "AWSOrganizationsV20161128.DescribeOrganization", mgmtAccount, "{}"); decodeJSONBody(t, c)["__type"] != "AWSOrganizationsNotInUseException" {
 		t.Errorf("after reset: %s", c.body)
+	}
+}
+
+// TestFaultRulesAcrossInstances: instances on one PostgreSQL database
+// share the rules. A rule added through one reaches the other within its
+// refresh interval, its count is spent exactly once across both, and a
+// reset through either removes every rule at once.
+func TestFaultRulesAcrossInstances(t *testing.T) {
+	in := newInstances(t, 2)
+	a, b := in[0], in[1]
+	ctx := context.Background()
+	listRoots := func(e *env) error {
+		_, err := e.noRetries(mgmtAccount).ListRoots(ctx, &organizations.ListRootsInput{})
+		var tm *types.TooManyRequestsException
+		if errors.As(err, &tm) {
+			return err
+		}
+		return nil // outside an organization ListRoots fails otherwise; that is no fault
+	}
+	if err := listRoots(b); err != nil {
+		t.Fatal(err)
+	}
+	a.addFault(t, `{"operation":"ListRoots","error":"TooManyRequestsException","count":3}`)
+	if err := listRoots(a); err == nil {
+		t.Fatal("the instance the rule was added through does not apply it")
+	}
+	// b applies it once its view of the rules is a second old.
+	faulted := 1
+	deadline := time.Now().Add(10 * time.Second)
+	for listRoots(b) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("b never applied the rule added through a")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	faulted++
+	for range 10 {
+		for _, e := range in {
+			if listRoots(e) != nil {
+				faulted++
+			}
+		}
+	}
+	if faulted != 3 {
+		t.Errorf("%d requests failed across the instances, want the count, 3", faulted)
+	}
+	if rules := b.faultRules(t); rules[0]["fired"] != 3.0 || rules[0]["remaining"] != 0.0 {
+		t.Errorf("b shows %v", rules[0])
+	}
+
+	// A rule b applies, then a reset through a: b stops at once.
+	b.addFault(t, `{"operation":"ListRoots","error":"TooManyRequestsException"}`)
+	if listRoots(b) == nil {
+		t.Fatal("b does not apply its own rule")
+	}
+	if c := a.do(t, "POST", "/_orgstack/reset", nil, nil); c.status != http.StatusNoContent {
+		t.Fatalf("reset: %d %s", c.status, c.body)
+	}
+	if err := listRoots(b); err != nil {
+		t.Errorf("after a reset through a, b still applies a rule: %v", err)
 	}
 }

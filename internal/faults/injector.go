@@ -47,6 +47,11 @@ type Options struct {
 	// DefaultRefresh. Now is the time that is measured in; nil: time.Now.
 	Refresh time.Duration
 	Now     func() time.Time
+	// Generation is the store's reset generation as this instance knows
+	// it (sharedstate.Keeper.Generation); a view taken in another
+	// generation is void, so a reset through any instance drops the rules
+	// at once. Nil: resets are noticed within Refresh.
+	Generation func() string
 }
 
 // Injector applies the stored rules to requests and manages them.
@@ -58,28 +63,32 @@ type Options struct {
 // firing rules here update its view at once. Rules added through another
 // instance sharing the database apply here within Refresh. Deletions and
 // counts are never stale: a rule fires only through a write that finds it
-// still there with count left.
+// still there with count left. A reset through any instance voids the
+// view at once (Options.Generation).
 type Injector struct {
 	store   store.Store
 	catalog *Catalog
 	float64 func() float64
 	refresh time.Duration
 	now     func() time.Time
+	gen     func() string
 	// view is the rule set as last read or written, shared by concurrent
 	// requests and never modified once published.
 	view atomic.Pointer[snapshot]
 }
 
-// snapshot is a rule set and when it was known to be current.
+// snapshot is a rule set, when it was known to be current, and in which
+// reset generation.
 type snapshot struct {
 	set *ruleSet
 	at  time.Time
+	gen string
 }
 
 // New returns an Injector over the rules in opts.Store.
 func New(opts Options) *Injector {
 	in := &Injector{store: opts.Store, catalog: NewCatalog(opts.Services...),
-		float64: opts.Float64, refresh: opts.Refresh, now: opts.Now}
+		float64: opts.Float64, refresh: opts.Refresh, now: opts.Now, gen: opts.Generation}
 	if in.float64 == nil {
 		in.float64 = rand.Float64
 	}
@@ -88,6 +97,9 @@ func New(opts Options) *Injector {
 	}
 	if in.now == nil {
 		in.now = time.Now
+	}
+	if in.gen == nil {
+		in.gen = func() string { return "" }
 	}
 	return in
 }
@@ -126,10 +138,10 @@ func (in *Injector) Inject(ctx context.Context, svc *protocol.Service, op *proto
 }
 
 // current returns the rule set to apply: the one last seen, unless that
-// is older than the refresh interval.
+// is older than the refresh interval or from before a reset.
 func (in *Injector) current(ctx context.Context) (*ruleSet, error) {
-	now := in.now()
-	if v := in.view.Load(); v != nil && in.fresh(v, now) {
+	now, gen := in.now(), in.gen()
+	if v := in.view.Load(); v != nil && v.gen == gen && in.fresh(v, now) {
 		return v.set, nil
 	}
 	var set *ruleSet
@@ -141,7 +153,7 @@ func (in *Injector) current(ctx context.Context) (*ruleSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.publish(set, now)
+	in.publish(&snapshot{set: set, at: now, gen: gen})
 	return set, nil
 }
 
@@ -151,14 +163,13 @@ func (in *Injector) fresh(v *snapshot, now time.Time) bool {
 	return age >= 0 && age < in.refresh
 }
 
-// publish makes set, current as of at, the view requests apply, unless
-// the view in place is fresh and known to be newer: a read or change that
-// raced with a change made here must not hide it for a refresh interval.
-func (in *Injector) publish(set *ruleSet, at time.Time) {
-	next := &snapshot{set: set, at: at}
+// publish makes next the view requests apply, unless the view in place
+// is fresh and known to be newer: a read or change that raced with a
+// change made here must not hide it for a refresh interval.
+func (in *Injector) publish(next *snapshot) {
 	for {
 		cur := in.view.Load()
-		if cur != nil && in.fresh(cur, at) && older(set, cur.set) {
+		if cur != nil && cur.gen == next.gen && in.fresh(cur, next.at) && older(next.set, cur.set) {
 			return
 		}
 		if in.view.CompareAndSwap(cur, next) {
@@ -177,10 +188,6 @@ func older(a, b *ruleSet) bool {
 	}
 	return a.Epoch == b.Epoch && a.Version < b.Version
 }
-
-// Forget drops the view, so that the next request reads the store: after
-// a reset, which removed every rule behind the Injector's back.
-func (in *Injector) Forget() { in.view.Store(nil) }
 
 // fire records that rule id failed a request and returns a copy of it as
 // it is after that, or nil when it no longer exists or has no count left.
@@ -211,7 +218,7 @@ func (in *Injector) fire(ctx context.Context, id string) (*Rule, error) {
 // transaction left it becomes the view requests apply.
 func (in *Injector) update(ctx context.Context, change func(*ruleSet) (bool, error)) error {
 	var set *ruleSet
-	at := in.now()
+	at, gen := in.now(), in.gen()
 	err := in.store.Write(ctx, func(tx store.Tx) error {
 		var err error
 		if set, err = load(tx); err != nil {
@@ -227,7 +234,7 @@ func (in *Injector) update(ctx context.Context, change func(*ruleSet) (bool, err
 	if err != nil {
 		return err
 	}
-	in.publish(set, at)
+	in.publish(&snapshot{set: set, at: at, gen: gen})
 	return nil
 }
 

@@ -242,10 +242,16 @@ func TestAddLimitsAndClear(t *testing.T) {
 	}
 }
 
+// TestResetRemovesRules: a reset wipes the rules; an Injector whose view
+// still holds one finds it gone when it tries to fire it, and drops the
+// view as soon as the reset generation changes.
 func TestResetRemovesRules(t *testing.T) {
 	t.Parallel()
 	st := openStore(t)
-	in := newInjector(t, st, script(t))
+	var gen atomic.Value
+	gen.Store("g1")
+	in := New(Options{Store: st, Services: []*protocol.Service{orgapi.Service},
+		Generation: func() string { return gen.Load().(string) }})
 	mustAdd(t, in, Spec{Error: "TooManyRequestsException"})
 	if call(t, in, orgapi.Service, "ListRoots") == nil {
 		t.Fatal("the rule did not fire")
@@ -253,17 +259,15 @@ func TestResetRemovesRules(t *testing.T) {
 	if err := st.Reset(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	// Without being told, the Injector still tries the rule it saw, but
-	// firing finds it gone; told, it reads the store again.
 	if e := call(t, in, orgapi.Service, "ListRoots"); e != nil {
 		t.Errorf("after reset: %v", e)
 	}
-	in.Forget()
+	gen.Store("g2")
 	if e := call(t, in, orgapi.Service, "ListRoots"); e != nil {
-		t.Errorf("after reset and Forget: %v", e)
+		t.Errorf("after reset, in the new generation: %v", e)
 	}
-	if v := in.view.Load(); v == nil || len(v.set.Rules) != 0 {
-		t.Errorf("view after Forget: %+v", v)
+	if v := in.view.Load(); v == nil || v.gen != "g2" || len(v.set.Rules) != 0 {
+		t.Errorf("view in the new generation: %+v", v)
 	}
 	// The first rule after a reset starts a new epoch and is seen at once.
 	mustAdd(t, in, Spec{Error: "TooManyRequestsException", Count: ptr(1)})
@@ -347,18 +351,26 @@ func TestPublishKeepsNewerView(t *testing.T) {
 		{"newer version", &ruleSet{Epoch: "e1", Version: 3}, true},
 		{"another epoch", &ruleSet{Epoch: "e2", Version: 1}, true},
 	} {
-		in.Forget()
-		in.publish(changed, clk.now())
-		in.publish(tc.stale, clk.now())
+		in.view.Store(nil)
+		in.publish(&snapshot{set: changed, at: clk.now()})
+		in.publish(&snapshot{set: tc.stale, at: clk.now()})
 		if got := in.view.Load().set == tc.stale; got != tc.replace {
 			t.Errorf("%s: replaced = %v, want %v", tc.name, got, tc.replace)
 		}
 		// Once the view has aged, any read replaces it.
-		in.publish(changed, clk.now().Add(-time.Hour))
-		in.publish(tc.stale, clk.now())
+		in.publish(&snapshot{set: changed, at: clk.now().Add(-time.Hour)})
+		in.publish(&snapshot{set: tc.stale, at: clk.now()})
 		if in.view.Load().set != tc.stale {
 			t.Errorf("%s: an aged view was kept", tc.name)
 		}
+	}
+	// A view of the next reset generation replaces one of the last,
+	// however fresh.
+	in.publish(&snapshot{set: changed, at: clk.now(), gen: "g1"})
+	empty := &ruleSet{}
+	in.publish(&snapshot{set: empty, at: clk.now(), gen: "g2"})
+	if in.view.Load().set != empty {
+		t.Error("a view of the old generation was kept")
 	}
 }
 
