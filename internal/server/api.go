@@ -95,11 +95,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, c *call) int {
 	// Also on failure: the access log then names the key that was refused.
 	c.account, c.accessID = principal.AccountID, principal.AccessKeyID
 	if err != nil {
-		var apiErr protocol.APIError
-		if !errors.As(err, &apiErr) {
-			apiErr = s.internalError(c, err) // the store failed, not the client
-		}
-		return s.writeError(w, c, req.Protocol, svc, apiErr)
+		// Open mode records a new account on its first request: that
+		// write can meet concurrent writers like any other.
+		return s.writeError(w, c, req.Protocol, svc, s.classify(c, err))
 	}
 
 	// Injected failures come where AWS's front end throttles: after the

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
@@ -139,5 +140,61 @@ func TestHealthReportsTheDatabase(t *testing.T) {
 				t.Fatalf("health = %d %s", rec.Code, rec.Body)
 			}
 		})
+	}
+}
+
+// busyWrites is a store whose writes give up on concurrent writers once
+// busy is set.
+type busyWrites struct {
+	store.Store
+	busy atomic.Bool
+}
+
+func (b *busyWrites) Write(ctx context.Context, fn func(store.Tx) error) error {
+	if b.busy.Load() {
+		return fmt.Errorf("write: %w", store.ErrBusy)
+	}
+	return b.Store.Write(ctx, fn)
+}
+
+// TestBusyStoreOnFirstUseOfAnAccount: in open mode the first request of
+// an account records the account, a write that can meet concurrent
+// writers too; it answers the service's retryable error, never a 500.
+func TestBusyStoreOnFirstUseOfAnAccount(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: sqlite.Memory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	bst := &busyWrites{Store: st}
+	invoked := false
+	srv, err := New(context.Background(), Options{
+		Store: bst,
+		Clock: clock.New(clock.Real, nil),
+		Backends: []Backend{{
+			Service: orgapi.Service, BusyErrorCode: "ConcurrentModificationException",
+			Invoke: func(context.Context, string, any) (any, error) {
+				invoked = true
+				return &orgapi.DescribeOrganizationOutput{}, nil
+			},
+			ValidationError: func(ve *protocol.ValidationError) protocol.APIError {
+				return orgapi.NewInvalidInputException(ve.Message())
+			},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bst.busy.Store(true)
+	req := httptest.NewRequest("POST", "/", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AWSOrganizationsV20161128.DescribeOrganization")
+	req.Header.Set("X-Amz-Date", "20260101T000000Z")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=123456789012/20260101/us-east-1/organizations/aws4_request, SignedHeaders=host, Signature="+strings.Repeat("0", 64))
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"__type":"ConcurrentModificationException"`) || invoked {
+		t.Fatalf("got %d %s (operation ran: %v), want 400 ConcurrentModificationException before the operation", rec.Code, rec.Body.String(), invoked)
 	}
 }
