@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/orgstack/orgstack/internal/store/sqlite"
 	"github.com/orgstack/orgstack/internal/testkit"
 )
 
@@ -72,6 +74,7 @@ func TestMixedWritesSurviveRepeatedSIGKILL(t *testing.T) {
 		if err := w.srv.stop(syscall.SIGKILL); err == nil {
 			t.Fatal("orgstack exited cleanly after SIGKILL")
 		}
+		w.verifyStore(fmt.Sprintf("after kill %d", k+1))
 		w.srv.start()
 		w.verify(fmt.Sprintf("after kill %d", k+1))
 	}
@@ -92,6 +95,7 @@ func TestSIGTERMFinishesMixedWrites(t *testing.T) {
 	if err := w.srv.stop(syscall.SIGTERM); err != nil {
 		t.Errorf("orgstack exited with %v after SIGTERM, want a clean exit", err)
 	}
+	w.verifyStore("after SIGTERM")
 	w.srv.start()
 	w.verify("after SIGTERM")
 	time.Sleep(200 * time.Millisecond) // the restarted server takes writes
@@ -101,9 +105,10 @@ func TestSIGTERMFinishesMixedWrites(t *testing.T) {
 // crashServer is one data directory served by successive orgstack
 // processes on one port, so that clients keep their endpoint.
 type crashServer struct {
-	t    *testing.T
-	args []string
-	url  string
+	t       *testing.T
+	args    []string
+	url     string
+	dataDir string
 
 	mu    sync.Mutex
 	child *child
@@ -120,7 +125,7 @@ func newCrashServer(t *testing.T, dataDir string) *crashServer {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	s := &crashServer{t: t, url: "http://" + addr, up: make(chan struct{}),
+	s := &crashServer{t: t, url: "http://" + addr, dataDir: dataDir, up: make(chan struct{}),
 		args: []string{"--data-dir", dataDir, "--listen", addr}}
 	s.epoch.Store(1)
 	s.start()
@@ -372,12 +377,36 @@ func (w *crashWorld) listRules(ctx context.Context) []string {
 	}
 }
 
-// finish stops the clients, verifies a last time and reports what they did.
+// verifyStore opens the data directory of the stopped server, as the
+// next process will, and checks its records and indexes.
+func (w *crashWorld) verifyStore(when string) {
+	w.t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(w.srv.dataDir, "orgstack.db")})
+	if err != nil {
+		w.t.Fatalf("%s: opening the data dir: %v", when, err)
+	}
+	defer st.Close()
+	problems, err := testkit.VerifyStore(ctx, st)
+	if err != nil {
+		w.t.Fatalf("%s: %v", when, err)
+	}
+	for _, p := range problems {
+		w.t.Errorf("%s: store: %s", when, p)
+	}
+}
+
+// finish stops the clients, verifies a last time, through the API and in
+// the store, and reports what they did.
 func (w *crashWorld) finish() {
 	w.t.Helper()
 	w.stop.Store(true) // the clients end their last write and stop
 	w.verify("at the end")
 	w.done.Wait()
+	if err := w.srv.stop(syscall.SIGTERM); err != nil {
+		w.t.Errorf("orgstack exited with %v after SIGTERM, want a clean exit", err)
+	}
+	w.verifyStore("at the end")
 	acked, unanswered, applied := map[string]int{}, map[string]int{}, map[string]int{}
 	for _, c := range w.clients {
 		for k, v := range c.acked {

@@ -29,8 +29,8 @@ type Snapshot struct {
 	OrgID, RootID string
 	// Parents maps every member account and every OU to its parent.
 	Parents map[string]string
-	// OUs holds every OU of the tree.
-	OUs map[string]bool
+	// OUs maps every OU of the tree to its name.
+	OUs map[string]string
 	// Accounts are the members, as ListAccounts shows them.
 	Accounts map[string]types.Account
 	// PolicyTypes are the types enabled in the root.
@@ -87,7 +87,7 @@ func Check(ctx context.Context, t Target) (*Snapshot, []string) {
 		aco:  Automation{Endpoint: t.Endpoint, HTTP: t.HTTP},
 		s: &Snapshot{
 			Parents:  map[string]string{},
-			OUs:      map[string]bool{},
+			OUs:      map[string]string{},
 			Accounts: map[string]types.Account{},
 			Policies: map[string]types.PolicySummary{},
 			Attached: map[string]map[string]bool{},
@@ -144,11 +144,12 @@ func (c *checker) run(ctx context.Context) {
 // parent.
 func (c *checker) tree(ctx context.Context) {
 	queue := []string{c.s.RootID}
+	ouNames := map[string]string{}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
 		var ous, accounts []string
-		names := map[string]string{}
+		names := map[string]string{} // name -> OU id
 		for pg := organizations.NewListOrganizationalUnitsForParentPaginator(c.orgs, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(p)}); pg.HasMorePages(); {
 			out, err := pg.NextPage(ctx)
 			if err != nil {
@@ -161,6 +162,7 @@ func (c *checker) tree(ctx context.Context) {
 					c.bad("OUs %s and %s under %s are both named %q", other, id, p, name)
 				}
 				names[name] = id
+				ouNames[id] = name
 				ous = append(ous, id)
 			}
 		}
@@ -199,7 +201,7 @@ func (c *checker) tree(ctx context.Context) {
 				continue
 			}
 			c.s.Parents[ou] = p
-			c.s.OUs[ou] = true
+			c.s.OUs[ou] = ouNames[ou]
 			queue = append(queue, ou)
 		}
 		for _, a := range accounts {
@@ -232,7 +234,10 @@ func (c *checker) accounts(ctx context.Context) {
 		}
 	}
 	for id := range c.s.Parents {
-		if _, listed := c.s.Accounts[id]; !listed && !c.s.OUs[id] {
+		if _, isOU := c.s.OUs[id]; isOU {
+			continue
+		}
+		if _, listed := c.s.Accounts[id]; !listed {
 			c.bad("account %s is under %s but ListAccounts does not list it", id, c.s.Parents[id])
 		}
 	}

@@ -19,7 +19,7 @@ const mgmt = "111122223333"
 
 // fixture is an organization with an OU, two members, a tag policy
 // attached to one of them, tags, Automation with one associated member,
-// and one account that was removed.
+// one account that was removed and an open invitation.
 type fixture struct {
 	url                    string
 	st                     store.Store
@@ -94,6 +94,11 @@ func newFixture(t *testing.T) *fixture {
 	must(Admin(ctx, nil, hs.URL, "POST", "/_orgstack/accounts/"+f.gone+"/standalone",
 		map[string]bool{"contactInfo": true, "paymentMethod": true, "phoneVerified": true, "eula": true}))
 	must(c.RemoveAccountFromOrganization(ctx, &organizations.RemoveAccountFromOrganizationInput{AccountId: aws.String(f.gone)}))
+	// An invitation left open, to an account outside.
+	outsider, err := Admin(ctx, nil, hs.URL, "POST", "/_orgstack/accounts", map[string]any{})
+	must(outsider, err)
+	must(c.InviteAccountToOrganization(ctx, &organizations.InviteAccountToOrganizationInput{
+		Target: &types.HandshakeParty{Id: aws.String(outsider["accountId"].(string)), Type: types.HandshakePartyTypeAccount}}))
 	return f
 }
 
@@ -116,6 +121,62 @@ func TestCheckSeesAConsistentOrganization(t *testing.T) {
 	}
 	if snap.Automation == nil || !snap.Automation.Associated[f.a] || len(snap.Automation.Associated) != 1 {
 		t.Errorf("automation = %+v", snap.Automation)
+	}
+	if problems, err := VerifyStore(context.Background(), f.st); err != nil || len(problems) > 0 {
+		t.Fatalf("VerifyStore of a consistent store: %v\n%s", err, strings.Join(problems, "\n"))
+	}
+}
+
+// TestVerifyStoreFindsBrokenRecords breaks the store in ways the API
+// cannot show, one at a time, and requires VerifyStore to say so.
+func TestVerifyStoreFindsBrokenRecords(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		corrupt func(f *fixture, tx store.Tx) error
+		want    func(*fixture) string // a problem mentions it
+	}{
+		{"tags left on a removed account", func(f *fixture, tx store.Tx) error {
+			return tx.Put("org.tags", f.gone+"/k", []byte("v"))
+		}, func(f *fixture) string { return "is on " + f.gone }},
+		{"association left on a removed account", func(f *fixture, tx store.Tx) error {
+			return tx.Put("aco.enrollment", f.gone, []byte(`{"status":"Active","organizationRuleMode":"AnyAllowed","lastUpdated":"2026-01-01T00:00:00Z","associatedOrg":"o-gone000000"}`))
+		}, func(f *fixture) string { return f.gone + " is associated with o-gone000000, which it is no member of" }},
+		{"attachment missing from the policy's list", func(f *fixture, tx store.Tx) error {
+			_, err := tx.DeletePrefix("org.policy-targets", "")
+			return err
+		}, func(f *fixture) string { return "the policy does not list it" }},
+		{"attachment to a removed account", func(f *fixture, tx store.Tx) error {
+			return tx.Put("org.attachments", f.gone+"/SERVICE_CONTROL_POLICY/p-FullAWSAccess", []byte(`{"policyId":"p-FullAWSAccess","type":"SERVICE_CONTROL_POLICY","seq":99}`))
+		}, func(f *fixture) string { return "attached to " + f.gone }},
+		{"member missing from its organization's index", func(f *fixture, tx store.Tx) error {
+			_, err := tx.DeletePrefix("org.org-accounts", "")
+			return err
+		}, func(f *fixture) string { return "member " + f.a + " is not indexed under its organization" }},
+		{"handshake without its index", func(f *fixture, tx store.Tx) error {
+			_, err := tx.DeletePrefix("org.handshakes-by-org", "")
+			return err
+		}, text("is not indexed under its organization")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			if err := f.st.Write(context.Background(), func(tx store.Tx) error { return tc.corrupt(f, tx) }); err != nil {
+				t.Fatal(err)
+			}
+			problems, err := VerifyStore(context.Background(), f.st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.want(f)
+			for _, p := range problems {
+				if strings.Contains(p, want) {
+					return
+				}
+			}
+			t.Errorf("VerifyStore found %q, want a problem mentioning %q", problems, want)
+		})
 	}
 }
 
