@@ -73,8 +73,8 @@ type AutomationView struct {
 //     already a member;
 //   - departed accounts: not found by any operation that takes a member
 //     (DescribeAccount, ListParents, ListTagsForResource,
-//     ListPoliciesForTarget), and not under central Automation
-//     management;
+//     ListPoliciesForTarget), and, unless they joined another
+//     organization, not under central Automation management;
 //   - Automation: only members are listed, and an associated member has
 //     Automation enabled.
 //
@@ -476,7 +476,14 @@ func (c *checker) departed(ctx context.Context) {
 			_, err = c.orgs.ListPoliciesForTarget(ctx, &organizations.ListPoliciesForTargetInput{TargetId: aws.String(id), Filter: typ})
 			wantCode("ListPoliciesForTarget", err, "TargetNotFoundException")
 		}
-		if c.s.Automation != nil {
+		// An account that joined another organization may be associated
+		// there; one that stands alone may not be associated at all.
+		_, err = Orgs(c.t.Endpoint, id, c.t.HTTP).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+		standalone := ErrorCode(err) == "AWSOrganizationsNotInUseException"
+		if err != nil && !standalone {
+			c.bad("DescribeOrganization as departed account %s: %v", id, err)
+		}
+		if c.s.Automation != nil && standalone {
 			r, err := c.aco.Call(ctx, id, "GetEnrollmentConfiguration", nil)
 			switch {
 			case err != nil || !r.OK():
