@@ -352,12 +352,19 @@ func TestThreeInstancesOnPostgreSQL(t *testing.T) {
 				}
 			}()
 		}
-		time.Sleep(700 * time.Millisecond)
-		mu.Lock()
-		before := len(acked)
-		mu.Unlock()
+		// Kill once the load runs, and stop once it ran as long again on
+		// the survivors: counted in acknowledged writes, not time, so a
+		// busy machine cannot leave either side empty.
+		count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+		waitFor := func(n int) {
+			for deadline := time.Now().Add(30 * time.Second); count() < n && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		waitFor(40)
+		before := count()
 		inst[2].signal(t, syscall.SIGKILL)
-		time.Sleep(700 * time.Millisecond)
+		waitFor(before + 40)
 		close(stop)
 		wg.Wait()
 		if before == 0 || len(acked) == before {
