@@ -134,18 +134,34 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		},
 		// List operations read in read-only transactions, which cannot
 		// create the NextToken signing key: it exists from the start on,
-		// and a reset puts it back in the same transaction.
-		Reseed: pagination.Seed,
+		// and a reset puts it back in the same transaction, with the
+		// domains' index markers.
+		Reseed: reseed,
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := pagination.Ensure(ctx, st); err != nil {
+	if err := ensure(ctx, st); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	a.Server = srv
 	a.Runner.Start()
 	return a, nil
+}
+
+// ensure puts in place what the domains need in the store before they
+// serve: the NextToken signing key, and indexes that a store written by an
+// older orgstack lacks.
+func ensure(ctx context.Context, st store.Store) error {
+	return st.Write(ctx, reseed)
+}
+
+// reseed is ensure inside a transaction, also the one that resets the store.
+func reseed(tx store.Tx) error {
+	if err := pagination.Seed(tx); err != nil {
+		return err
+	}
+	return automation.EnsureIndexes(tx)
 }
 
 // Close stops the background runner, letting a job in progress finish.

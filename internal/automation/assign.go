@@ -9,17 +9,73 @@ import (
 	"github.com/orgstack/orgstack/internal/store"
 )
 
-// associatedMembers returns the accounts associated with an organization
-// for Automation, in account order.
-func associatedMembers(tx store.Tx, orgID string) ([]string, error) {
-	var out []string
-	err := store.ScanJSON(tx, bucketEnrollment, "", "", 0, func(id string, e *enrollment) error {
-		if e.AssociatedOrg == orgID {
-			out = append(out, id)
+// accountSeq walks a set of account ids in order, from the first at or
+// after `from` on (all of them for ""), calling fn for each until fn
+// returns an error, which it returns. A walk reads no more of the set than
+// its caller consumes, so that a page of results over an organization of
+// any size costs what the page holds.
+type accountSeq func(from string, fn func(acct string) error) error
+
+// seqOf walks a sorted slice.
+func seqOf(sorted []string) accountSeq {
+	return func(from string, fn func(string) error) error {
+		for _, a := range sorted[sort.SearchStrings(sorted, from):] {
+			if err := fn(a); err != nil {
+				return err
+			}
 		}
 		return nil
-	})
-	return out, err
+	}
+}
+
+// where walks the accounts of s that keep lets through.
+func (s accountSeq) where(keep func(acct string) (bool, error)) accountSeq {
+	return func(from string, fn func(string) error) error {
+		return s(from, func(a string) error {
+			ok, err := keep(a)
+			if err != nil || !ok {
+				return err
+			}
+			return fn(a)
+		})
+	}
+}
+
+// membersSeq walks the accounts associated with the organization, and
+// also, in its place, the account own (unless it is ""), from the index.
+func membersSeq(tx store.Tx, orgID, own string) accountSeq {
+	prefix := associationKey(orgID, "")
+	return func(from string, fn func(string) error) error {
+		ownDone := own == "" || own < from
+		after := ""
+		if from != "" {
+			after = prefix + predecessor(from)
+		}
+		err := tx.Scan(bucketAssociated, prefix, after, 0, func(key string, _ []byte) error {
+			acct := key[len(prefix):]
+			if !ownDone && own <= acct {
+				ownDone = true
+				if own < acct {
+					if err := fn(own); err != nil {
+						return err
+					}
+				}
+			}
+			return fn(acct)
+		})
+		if err != nil || ownDone {
+			return err
+		}
+		return fn(own)
+	}
+}
+
+// visibleSeq walks visibleAccounts without reading them all first.
+func visibleSeq(tx store.Tx, req *requester) accountSeq {
+	if req.manager && req.trusted {
+		return membersSeq(tx, req.mem.OrgID, req.id)
+	}
+	return seqOf([]string{req.id})
 }
 
 // visibleAccounts are the accounts whose resources, recommended actions

@@ -141,7 +141,7 @@ func BenchmarkListRecommendedActionsPage(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			page, next, err := pageActions(tx, pg, accts, now, func(a *action) bool { return actionMatches(a, filters) })
+			page, next, err := pageActions(tx, pg, seqOf(accts), now, func(a *action) bool { return actionMatches(a, filters) })
 			if err == nil && (len(page) != 100 || next == nil) {
 				err = fmt.Errorf("page of %d", len(page))
 			}
@@ -180,7 +180,7 @@ func BenchmarkRulePreview(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			page, _, err := pageActionsWhere(tx, pg, members, now, ruleFilter(cfg.types, cfg.criteria), cfg.matches)
+			page, _, err := pageActionsWhere(tx, pg, seqOf(members), now, ruleFilter(cfg.types, cfg.criteria), cfg.matches)
 			if err == nil && len(page) != 100 {
 				err = fmt.Errorf("preview of %d", len(page))
 			}

@@ -11,7 +11,14 @@ import (
 	"github.com/orgstack/orgstack/internal/store"
 )
 
-const bucketEnrollment = "aco.enrollment" // account id -> enrollment
+const (
+	bucketEnrollment = "aco.enrollment" // account id -> enrollment
+	// bucketAssociated indexes the enrollments by the organization they
+	// are associated with ("organization id/account id" -> nothing), so
+	// that an organization's members are a range scan rather than a
+	// decoding of every enrollment in the store.
+	bucketAssociated = "aco.associated"
+)
 
 // optInWait is how long an account must wait after opting out before it
 // may opt in again (Compute Optimizer user guide, "Disabling Automation";
@@ -30,8 +37,75 @@ type enrollment struct {
 	AssociatedOrg string `json:"associatedOrg,omitempty"`
 }
 
+// putEnrollment stores the account's enrollment and keeps the index of
+// associations in step with it.
 func putEnrollment(tx store.Tx, accountID string, e *enrollment) error {
+	prev, err := loadEnrollment(tx, accountID)
+	if err != nil {
+		return err
+	}
+	if prev.AssociatedOrg != e.AssociatedOrg {
+		if prev.AssociatedOrg != "" {
+			if err := tx.Delete(bucketAssociated, associationKey(prev.AssociatedOrg, accountID)); err != nil {
+				return err
+			}
+		}
+		if e.AssociatedOrg != "" {
+			if err := tx.Put(bucketAssociated, associationKey(e.AssociatedOrg, accountID), []byte{}); err != nil {
+				return err
+			}
+		}
+	}
 	return store.PutJSON(tx, bucketEnrollment, accountID, e)
+}
+
+func associationKey(orgID, accountID string) string { return orgID + "/" + accountID }
+
+// associatedMembers returns the accounts associated with the
+// organization, in account order.
+func associatedMembers(tx store.Tx, orgID string) ([]string, error) {
+	var out []string
+	prefix := associationKey(orgID, "")
+	err := tx.Scan(bucketAssociated, prefix, "", 0, func(key string, _ []byte) error {
+		out = append(out, key[len(prefix):])
+		return nil
+	})
+	return out, err
+}
+
+// indexVersion marks, in the shared meta bucket, a store whose index of
+// associations is complete: stores written before the index existed get
+// it built once, at the first start that needs it.
+const (
+	bucketMeta      = "meta"
+	keyIndexVersion = "aco.index-version"
+	indexVersion    = "1"
+)
+
+// EnsureIndexes builds the indexes this package keeps beside its records
+// if the store predates them. It is cheap when they exist; run it at start
+// and in the transaction that resets the store.
+func EnsureIndexes(tx store.Tx) error {
+	v, err := tx.Get(bucketMeta, keyIndexVersion)
+	switch {
+	case err == nil && string(v) == indexVersion:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if _, err := tx.DeletePrefix(bucketAssociated, ""); err != nil {
+		return err
+	}
+	err = store.ScanJSON(tx, bucketEnrollment, "", "", 0, func(id string, e *enrollment) error {
+		if e.AssociatedOrg == "" {
+			return nil
+		}
+		return tx.Put(bucketAssociated, associationKey(e.AssociatedOrg, id), []byte{})
+	})
+	if err != nil {
+		return fmt.Errorf("automation: index associations: %w", err)
+	}
+	return tx.Put(bucketMeta, keyIndexVersion, []byte(indexVersion))
 }
 
 // loadEnrollment returns the account's enrollment; an account that never

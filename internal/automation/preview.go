@@ -43,10 +43,11 @@ func checkPreview(c previewConfig) error {
 	return nil
 }
 
-// previewAccounts are the accounts a rule of this configuration reaches.
-func previewAccounts(tx store.Tx, req *requester, c previewConfig) ([]string, error) {
+// previewAccounts are the accounts a rule of this configuration reaches,
+// walked from the index of associations as the preview goes.
+func previewAccounts(tx store.Tx, req *requester, c previewConfig) (accountSeq, error) {
 	if c.ruleType == api.RuleTypeAccountRule {
-		return []string{req.id}, nil
+		return seqOf([]string{req.id}), nil
 	}
 	if !req.manager {
 		return nil, api.NewAccessDeniedException("Only the management account or the delegated administrator for Compute Optimizer can preview an OrganizationRule.")
@@ -54,23 +55,13 @@ func previewAccounts(tx store.Tx, req *requester, c previewConfig) ([]string, er
 	if err := req.requireTrusted(); err != nil {
 		return nil, err
 	}
-	members, err := associatedMembers(tx, req.mem.OrgID)
-	if err != nil {
-		return nil, err
-	}
 	probe := &rule{Type: api.RuleTypeOrganizationRule, OrgID: req.mem.OrgID}
-	var out []string
-	for _, m := range members {
+	return membersSeq(tx, req.mem.OrgID, "").where(func(m string) (bool, error) {
 		if c.scope != nil && len(c.scope.AccountIds) > 0 && !slices.Contains(c.scope.AccountIds, m) {
-			continue
+			return false, nil
 		}
-		if ok, err := appliesTo(tx, probe, m); err != nil {
-			return nil, err
-		} else if ok {
-			out = append(out, m)
-		}
-	}
-	return out, nil
+		return appliesTo(tx, probe, m)
+	}), nil
 }
 
 func (c previewConfig) matches(a *action) bool {

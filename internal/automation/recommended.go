@@ -19,12 +19,12 @@ var errPageFull = errors.New("automation: page full")
 // volumes at now, in key order, starting after the key given ("" for the
 // start). The volumes are read with range scans per account, so a page
 // costs the volumes up to it, not the fleet.
-func streamActions(tx store.Tx, accounts []string, now time.Time, after string, fn func(*action) error) error {
+func streamActions(tx store.Tx, accounts accountSeq, now time.Time, after string, fn func(*action) error) error {
 	return streamActionsWhere(tx, accounts, now, after, mayHaveActions, fn)
 }
 
 // streamActionsWhere is streamActions over the volumes keep lets through.
-func streamActionsWhere(tx store.Tx, accounts []string, now time.Time, after string, keep func([]byte) bool, fn func(*action) error) error {
+func streamActionsWhere(tx store.Tx, accounts accountSeq, now time.Time, after string, keep func([]byte) bool, fn func(*action) error) error {
 	var afterAcct, afterPos string
 	if after != "" {
 		parts := strings.SplitN(after, "/", 4)
@@ -35,15 +35,12 @@ func streamActionsWhere(tx store.Tx, accounts []string, now time.Time, after str
 			afterPos = predecessor(parts[1] + "/" + parts[2])
 		}
 	}
-	for _, acct := range accounts {
-		if acct < afterAcct {
-			continue
-		}
+	return accounts(afterAcct, func(acct string) error {
 		pos := ""
 		if acct == afterAcct {
 			pos = afterPos
 		}
-		err := inventory.ScanVolumesWhere(tx, acct, "", pos, keep, func(v *inventory.Volume) error {
+		return inventory.ScanVolumesWhere(tx, acct, "", pos, keep, func(v *inventory.Volume) error {
 			for _, a := range deriveActions(v, now) {
 				if after != "" && a.key() <= after {
 					continue
@@ -54,11 +51,7 @@ func streamActionsWhere(tx store.Tx, accounts []string, now time.Time, after str
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 // The stored forms of the only volumes that can have recommended actions:
@@ -127,18 +120,11 @@ func actionMatches(a *action, filters []api.RecommendedActionFilter) bool {
 
 // narrowAccounts keeps the accounts an AccountId filter lets through, so
 // that the others are not even scanned.
-func narrowAccounts(accts []string, filters []api.RecommendedActionFilter) []string {
+func narrowAccounts(accts accountSeq, filters []api.RecommendedActionFilter) accountSeq {
 	for _, f := range filters {
-		if *f.Name != api.RecommendedActionFilterNameAccountId {
-			continue
+		if *f.Name == api.RecommendedActionFilterNameAccountId {
+			accts = accts.where(func(a string) (bool, error) { return anyMatch(f.Values, []string{a}), nil })
 		}
-		var keep []string
-		for _, a := range accts {
-			if anyMatch(f.Values, []string{a}) {
-				keep = append(keep, a)
-			}
-		}
-		accts = keep
 	}
 	return accts
 }
@@ -157,12 +143,12 @@ func actionScope(tx store.Tx, accountID string) (*requester, []string, error) {
 }
 
 // pageActions streams the matching actions into one page.
-func pageActions(tx store.Tx, pg *pager, accts []string, now time.Time, match func(*action) bool) ([]api.RecommendedAction, *string, error) {
+func pageActions(tx store.Tx, pg *pager, accts accountSeq, now time.Time, match func(*action) bool) ([]api.RecommendedAction, *string, error) {
 	return pageActionsWhere(tx, pg, accts, now, mayHaveActions, match)
 }
 
 // pageActionsWhere is pageActions over the volumes keep lets through.
-func pageActionsWhere(tx store.Tx, pg *pager, accts []string, now time.Time, keep func([]byte) bool, match func(*action) bool) ([]api.RecommendedAction, *string, error) {
+func pageActionsWhere(tx store.Tx, pg *pager, accts accountSeq, now time.Time, keep func([]byte) bool, match func(*action) bool) ([]api.RecommendedAction, *string, error) {
 	out := []api.RecommendedAction{}
 	var lastKey string
 	var next *string
@@ -197,15 +183,18 @@ func (s *Service) ListRecommendedActions(ctx context.Context, in *api.ListRecomm
 	}
 	out := &api.ListRecommendedActionsOutput{}
 	err = s.store.Read(ctx, func(tx store.Tx) error {
-		_, accts, err := actionScope(tx, p.AccountID)
+		req, err := loadRequester(tx, p.AccountID)
 		if err != nil {
+			return err
+		}
+		if err := req.requireOptIn(); err != nil {
 			return err
 		}
 		pg, err := newPager(tx, "ListRecommendedActions/"+p.AccountID, in.NextToken, in.MaxResults)
 		if err != nil {
 			return err
 		}
-		out.RecommendedActions, out.NextToken, err = pageActions(tx, pg, narrowAccounts(accts, in.Filters), s.clock.Now(),
+		out.RecommendedActions, out.NextToken, err = pageActions(tx, pg, narrowAccounts(visibleSeq(tx, req), in.Filters), s.clock.Now(),
 			func(a *action) bool { return actionMatches(a, in.Filters) })
 		return err
 	})
@@ -257,7 +246,7 @@ func (s *Service) ListRecommendedActionSummaries(ctx context.Context, in *api.Li
 			return err
 		}
 		tot := newActionTotals()
-		err = streamActions(tx, narrowAccounts(accts, in.Filters), s.clock.Now(), "", func(a *action) error {
+		err = streamActions(tx, narrowAccounts(seqOf(accts), in.Filters), s.clock.Now(), "", func(a *action) error {
 			if actionMatches(a, in.Filters) {
 				tot.add(a)
 			}
