@@ -38,6 +38,8 @@ type config struct {
 	Quotas organizations.Quotas
 	// Throttle is the per-account request rate of each service; zero: none.
 	Throttle throttle.Limit
+	// PprofListen, when set, is where Go's profiler answers (net/http/pprof).
+	PprofListen string
 }
 
 // parseConfig reads flags; each flag's default comes from its environment
@@ -70,6 +72,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	fs.Var(&quotaSets, "quota", "set any Organizations quota or background duration, as name=value (repeatable; names as GET /_orgstack/quotas shows them, e.g. ouDepth=5 or createAccountDuration=30s) (ORGSTACK_QUOTAS, comma-separated)")
 	throttleSpec := fs.String("throttle", env("ORGSTACK_THROTTLE", ""), "limit each account's requests to each service, per instance, as rate[/s|/m|/h][,burst], e.g. 20/s or 20/s,40; over it Organizations answers TooManyRequestsException and Automation ThrottlingException; empty: no limit (ORGSTACK_THROTTLE)")
+	pprofListen := fs.String("pprof-listen", env("ORGSTACK_PPROF_LISTEN", ""), "address where Go's profiler (net/http/pprof) answers, for performance work; empty: off (ORGSTACK_PPROF_LISTEN)")
 	adminToken := fs.String("admin-token", "", "bearer token of the admin API with --auth sigv4; default: generated on first start and kept in the data dir (ORGSTACK_ADMIN_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -80,7 +83,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	c := &config{Listen: *listen, DataDir: *dataDir, DefaultAccount: *account, LogFormat: *format, Sync: *sync, AdminToken: *adminToken, Store: *storeURL, StoreMaxConns: *pgConns}
+	c := &config{Listen: *listen, DataDir: *dataDir, DefaultAccount: *account, LogFormat: *format, Sync: *sync, AdminToken: *adminToken, Store: *storeURL, StoreMaxConns: *pgConns, PprofListen: *pprofListen}
 	if c.AdminToken == "" {
 		// Read after parsing, so that -h never prints the secret as a default.
 		c.AdminToken = getenv("ORGSTACK_ADMIN_TOKEN")

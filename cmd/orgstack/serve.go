@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -92,6 +93,14 @@ func serve(ctx context.Context, cfg *config, log *slog.Logger, ready chan<- stri
 		ready <- ln.Addr().String()
 	}
 
+	if cfg.PprofListen != "" {
+		stopProfiler, err := serveProfiler(cfg.PprofListen, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiler()
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -127,4 +136,24 @@ func openStore(ctx context.Context, cfg *config) (store.Store, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// serveProfiler serves Go's profiler on its own listener, apart from the
+// API and the admin API: it exposes the process's internals, so it is off
+// unless asked for, and usually bound to loopback.
+func serveProfiler(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof-listen %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // the named profiles: heap, allocs, goroutine...
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	log.Info("profiler listening", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close() }, nil
 }
