@@ -84,14 +84,15 @@ type Tx interface {
 // ErrStop ends a Scan early without an error.
 var ErrStop = errors.New("store: stop scan")
 
-// GetJSON reads the record under key into a new T.
+// GetJSON reads the record under key into a new T (see decode.go for how
+// repeated reads of the same record are answered).
 func GetJSON[T any](tx Tx, bucket, key string) (*T, error) {
 	b, err := tx.Get(bucket, key)
 	if err != nil {
 		return nil, err
 	}
-	v := new(T)
-	if err := json.Unmarshal(b, v); err != nil {
+	v, err := decode[T](b)
+	if err != nil {
 		return nil, fmt.Errorf("store: decode %s/%s: %w", bucket, key, err)
 	}
 	return v, nil
@@ -118,8 +119,8 @@ func CreateJSON(tx Tx, bucket, key string, v any) error {
 // ScanJSON decodes each record of a Scan into a T and passes it to fn.
 func ScanJSON[T any](tx Tx, bucket, prefix, after string, limit int, fn func(key string, v *T) error) error {
 	return tx.Scan(bucket, prefix, after, limit, func(key string, b []byte) error {
-		v := new(T)
-		if err := json.Unmarshal(b, v); err != nil {
+		v, err := decode[T](b)
+		if err != nil {
 			return fmt.Errorf("store: decode %s/%s: %w", bucket, key, err)
 		}
 		return fn(key, v)
