@@ -25,6 +25,10 @@ type recorder struct {
 	byTarget  map[string]recorded // the first response of each target
 }
 
+func newRecorder() *recorder {
+	return &recorder{responses: map[string]recorded{}, byTarget: map[string]recorded{}}
+}
+
 type recordingTransport struct {
 	next http.RoundTripper
 	rec  *recorder
@@ -55,9 +59,6 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 	rr := recorded{status: resp.StatusCode, header: resp.Header.Clone(), body: respBody}
 	t.rec.mu.Lock()
 	t.rec.responses[target+"\n"+string(body)] = rr
-	if t.rec.byTarget == nil {
-		t.rec.byTarget = map[string]recorded{}
-	}
 	if _, ok := t.rec.byTarget[target]; !ok && resp.StatusCode == http.StatusOK {
 		t.rec.byTarget[target] = rr
 	}

@@ -213,3 +213,53 @@ func BenchmarkMoveAccount(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "moves/s")
 }
+
+// BenchmarkListAccountsPage reads one page of 20 accounts at the start, in
+// the middle and at the end of organizations of 1,000 and 100,000
+// accounts: a page costs a range scan of the organization's account index
+// from the token's position and the records of the 20 accounts, so every
+// figure should be about the same. On a busy machine compare the CPU time
+// per page (client and server), which other processes hardly move.
+//
+//	go test ./internal/e2e -run '^$' -bench ListAccountsPage -benchtime 2000x
+func BenchmarkListAccountsPage(b *testing.B) {
+	for _, n := range []int{1000, 100000} {
+		b.Run(fmt.Sprintf("accounts=%d", n), func(b *testing.B) {
+			e := newBenchEnv(b)
+			f := benchOrg(b, e)
+			seedMembers(b, e, f, n)
+			client := benchClient(e)
+			ctx := context.Background()
+			// Walk once, keeping the tokens of the pages to measure (n
+			// members and the management account: the last full page).
+			want := map[string]int{"first": 0, "middle": n / 40, "last": (n+1)/20 - 1}
+			tokens := map[string]*string{}
+			var tok *string
+			for page := 0; ; page++ {
+				for name, at := range want {
+					if at == page {
+						tokens[name] = tok
+					}
+				}
+				out, err := client.ListAccounts(ctx, &organizations.ListAccountsInput{NextToken: tok})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if tok = out.NextToken; tok == nil {
+					break
+				}
+			}
+			for _, name := range []string{"first", "middle", "last"} {
+				b.Run(name, func(b *testing.B) {
+					defer reportCPU(b)()
+					for b.Loop() {
+						out, err := client.ListAccounts(ctx, &organizations.ListAccountsInput{NextToken: tokens[name]})
+						if err != nil || len(out.Accounts) != 20 {
+							b.Fatalf("page %s: %d accounts, %v", name, len(out.Accounts), err)
+						}
+					}
+				})
+			}
+		})
+	}
+}

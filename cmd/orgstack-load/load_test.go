@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orgstack/orgstack/internal/app"
+	"github.com/orgstack/orgstack/internal/store/sqlite"
+)
+
+// newServer starts an in-process orgstack on a throwaway store.
+func newServer(t *testing.T) string {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), sqlite.Options{Path: sqlite.Memory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a, err := app.New(t.Context(), st, app.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	hs := httptest.NewServer(a.Handler())
+	t.Cleanup(hs.Close)
+	return hs.URL
+}
+
+// TestEveryOperation runs each operation of the tool, and its baseline,
+// briefly against orgstack behind two endpoints: the tool must prepare
+// what each needs and every call must succeed.
+func TestEveryOperation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a server for a few seconds; skipped with -short")
+	}
+	url := newServer(t)
+	mix, err := parseMix(strings.Join(operationNames(), ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config{
+		endpoints: []string{url, url}, mix: "", concurrency: 2, duration: 200 * time.Millisecond,
+		seed: 30, volumes: 300, management: "100000000001", baseline: true, each: true, markdown: true, rounds: 1,
+	}
+	var out, progress bytes.Buffer
+	if err := load(context.Background(), cfg, mix, &out, &progress); err != nil {
+		t.Fatalf("load: %v\n%s", err, progress.String())
+	}
+	table := out.String()
+	for _, op := range operations {
+		row := ""
+		for _, l := range strings.Split(table, "\n") {
+			if strings.HasPrefix(l, "| "+op.title+" |") {
+				row = l
+			}
+		}
+		if row == "" {
+			t.Errorf("no row for %s in\n%s", op.name, table)
+			continue
+		}
+		// Columns: name, throughput, p50, p99, max, errors, ...
+		if cols := strings.Split(row, "|"); strings.TrimSpace(cols[6]) != "0" {
+			t.Errorf("%s had errors: %s", op.name, row)
+		}
+	}
+	if !strings.Contains(table, "| ListAccounts (full walk), per page |") {
+		t.Errorf("no per-page row for the ListAccounts walk in\n%s", table)
+	}
+}
+
+func TestParseMix(t *testing.T) {
+	mix, err := parseMix("describe-account=3, tag-resource")
+	if err != nil || len(mix) != 2 || mix[0].weight != 3 || mix[1].weight != 1 || mix[1].op.name != "tag-resource" {
+		t.Errorf("parseMix = %+v, %v", mix, err)
+	}
+	for _, bad := range []string{"nope", "describe-account=0", "describe-account=x"} {
+		if _, err := parseMix(bad); err == nil {
+			t.Errorf("parseMix(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var l []time.Duration
+	for i := 1; i <= 100; i++ {
+		l = append(l, time.Duration(i))
+	}
+	for p, want := range map[int]time.Duration{50: 50, 90: 90, 99: 99, 100: 100} {
+		if got := pct(l, p); got != want {
+			t.Errorf("p%d = %d; want %d", p, got, want)
+		}
+	}
+	if got := pct(nil, 50); got != -1 {
+		t.Errorf("p50 of nothing = %d", got)
+	}
+}
