@@ -33,13 +33,49 @@ func Orgs(endpoint, account string, hc *http.Client) *organizations.Client {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
 	return organizations.NewFromConfig(aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider(account, "orgstack-testkit-secret", ""),
 		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   hc,
+		HTTPClient:   &http.Client{Transport: bufferedBodies{next}, Timeout: hc.Timeout, Jar: hc.Jar},
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
 	})
+}
+
+// bufferedBodies hands net/http every request body as an in-memory reader.
+//
+// The SDK wraps a request body in a reader that it closes as soon as the
+// response has arrived. net/http writes a body of unknown kind straight
+// to the socket and reads it once more afterwards to check its length;
+// against a server as quick as orgstack on the same machine the response
+// can arrive in between, the check then meets the closed body (io.EOF
+// from its WriteTo), the write fails and net/http closes the connection
+// while the SDK is still reading a response longer than its 4 KiB read
+// buffer: "deserialization failed ... use of closed network connection"
+// for a request the server did answer (about 1 ListAccounts in 2,000 of
+// 17 accounts). With the default retryer the SDK would silently send such
+// a request again; the testkit clients never retry, so they must never
+// see this. A body in memory is written and checked before anything is
+// sent.
+type bufferedBodies struct{ next http.RoundTripper }
+
+func (b bufferedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return b.next.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("testkit: reading the request body: %w", err)
+	}
+	r = r.Clone(r.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return b.next.RoundTrip(r)
 }
 
 // ErrNoResponse marks a call that got no complete answer: the connection
