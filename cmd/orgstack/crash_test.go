@@ -24,7 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/orgstack/orgstack/internal/store"
+	"github.com/orgstack/orgstack/internal/store/postgres"
 	"github.com/orgstack/orgstack/internal/store/sqlite"
+	"github.com/orgstack/orgstack/internal/store/testengine"
 	"github.com/orgstack/orgstack/internal/testkit"
 )
 
@@ -63,23 +66,28 @@ func crashSeed(t *testing.T) uint64 {
 
 // TestMixedWritesSurviveRepeatedSIGKILL kills a loaded server five times
 // at random moments and checks, after each restart, every acknowledged
-// write and the invariants.
+// write and the invariants: on SQLite in a data directory, and on a
+// PostgreSQL schema when ORGSTACK_TEST_POSTGRES is set.
 func TestMixedWritesSurviveRepeatedSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills server processes")
 	}
-	w := newCrashWorld(t, crashSeed(t), false)
-	for k := range 5 {
-		time.Sleep(time.Duration(150+w.rng.IntN(600)) * time.Millisecond)
-		if err := w.srv.stop(syscall.SIGKILL); err == nil {
-			t.Fatal("orgstack exited cleanly after SIGKILL")
-		}
-		w.verifyStore(fmt.Sprintf("after kill %d", k+1))
-		w.srv.start()
-		w.verify(fmt.Sprintf("after kill %d", k+1))
+	for _, engine := range crashEngines {
+		t.Run(engine.name, func(t *testing.T) {
+			w := newCrashWorld(t, crashSeed(t), engine.open(t), false)
+			for k := range 5 {
+				time.Sleep(time.Duration(150+w.rng.IntN(600)) * time.Millisecond)
+				if err := w.srv.stop(syscall.SIGKILL); err == nil {
+					t.Fatal("orgstack exited cleanly after SIGKILL")
+				}
+				w.verifyStore(fmt.Sprintf("after kill %d", k+1))
+				w.srv.start()
+				w.verify(fmt.Sprintf("after kill %d", k+1))
+			}
+			time.Sleep(300 * time.Millisecond)
+			w.finish()
+		})
 	}
-	time.Sleep(300 * time.Millisecond)
-	w.finish()
 }
 
 // TestSIGTERMFinishesMixedWrites stops a loaded server with SIGTERM: every
@@ -90,25 +98,55 @@ func TestSIGTERMFinishesMixedWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
-	w := newCrashWorld(t, crashSeed(t), true)
-	time.Sleep(400 * time.Millisecond)
-	if err := w.srv.stop(syscall.SIGTERM); err != nil {
-		t.Errorf("orgstack exited with %v after SIGTERM, want a clean exit", err)
+	for _, engine := range crashEngines {
+		t.Run(engine.name, func(t *testing.T) {
+			w := newCrashWorld(t, crashSeed(t), engine.open(t), true)
+			time.Sleep(400 * time.Millisecond)
+			if err := w.srv.stop(syscall.SIGTERM); err != nil {
+				t.Errorf("orgstack exited with %v after SIGTERM, want a clean exit", err)
+			}
+			w.verifyStore("after SIGTERM")
+			w.srv.start()
+			w.verify("after SIGTERM")
+			time.Sleep(200 * time.Millisecond) // the restarted server takes writes
+			w.finish()
+		})
 	}
-	w.verifyStore("after SIGTERM")
-	w.srv.start()
-	w.verify("after SIGTERM")
-	time.Sleep(200 * time.Millisecond) // the restarted server takes writes
-	w.finish()
 }
 
-// crashServer is one data directory served by successive orgstack
-// processes on one port, so that clients keep their endpoint.
+// crashStore is where successive server processes keep their state: the
+// flags that name it, and how the test opens it while no server runs.
+type crashStore struct {
+	args []string
+	open func(context.Context) (store.Store, error)
+}
+
+var crashEngines = []struct {
+	name string
+	open func(t *testing.T) crashStore
+}{
+	{"sqlite", func(t *testing.T) crashStore {
+		dir := t.TempDir()
+		return crashStore{args: []string{"--data-dir", dir}, open: func(ctx context.Context) (store.Store, error) {
+			return sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "orgstack.db")})
+		}}
+	}},
+	{"postgres", func(t *testing.T) crashStore {
+		u := testengine.PostgresURL(t)
+		schema := testengine.Schema(t, u)
+		return crashStore{args: []string{"--store", testengine.SchemaURL(t, u, schema)}, open: func(ctx context.Context) (store.Store, error) {
+			return postgres.Open(ctx, postgres.Options{URL: u, Schema: schema, MaxConns: 2})
+		}}
+	}},
+}
+
+// crashServer is one store served by successive orgstack processes on
+// one port, so that clients keep their endpoint.
 type crashServer struct {
-	t       *testing.T
-	args    []string
-	url     string
-	dataDir string
+	t     *testing.T
+	args  []string
+	url   string
+	store crashStore
 
 	mu    sync.Mutex
 	child *child
@@ -118,15 +156,15 @@ type crashServer struct {
 	up    chan struct{} // closed while the server is up
 }
 
-func newCrashServer(t *testing.T, dataDir string) *crashServer {
+func newCrashServer(t *testing.T, st crashStore) *crashServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	s := &crashServer{t: t, url: "http://" + addr, dataDir: dataDir, up: make(chan struct{}),
-		args: []string{"--data-dir", dataDir, "--listen", addr}}
+	s := &crashServer{t: t, url: "http://" + addr, store: st, up: make(chan struct{}),
+		args: append(slices.Clone(st.args), "--listen", addr)}
 	s.epoch.Store(1)
 	s.start()
 	return s
@@ -239,8 +277,8 @@ type crashWorld struct {
 	done    sync.WaitGroup
 }
 
-func newCrashWorld(t *testing.T, seed uint64, strict bool) *crashWorld {
-	w := &crashWorld{t: t, srv: newCrashServer(t, t.TempDir()), rng: rand.New(rand.NewPCG(seed, 0)), gate: newGate(), strict: strict}
+func newCrashWorld(t *testing.T, seed uint64, st crashStore, strict bool) *crashWorld {
+	w := &crashWorld{t: t, srv: newCrashServer(t, st), rng: rand.New(rand.NewPCG(seed, 0)), gate: newGate(), strict: strict}
 	w.hc = &http.Client{Timeout: 20 * time.Second}
 	w.mgmt = testkit.Orgs(w.srv.url, crashManagement, w.hc)
 	w.aco = testkit.Automation{Endpoint: w.srv.url, HTTP: w.hc}
@@ -377,14 +415,14 @@ func (w *crashWorld) listRules(ctx context.Context) []string {
 	}
 }
 
-// verifyStore opens the data directory of the stopped server, as the
-// next process will, and checks its records and indexes.
+// verifyStore opens the store of the stopped server, as the next process
+// will, and checks its records and indexes.
 func (w *crashWorld) verifyStore(when string) {
 	w.t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(w.srv.dataDir, "orgstack.db")})
+	st, err := w.srv.store.open(ctx)
 	if err != nil {
-		w.t.Fatalf("%s: opening the data dir: %v", when, err)
+		w.t.Fatalf("%s: opening the store: %v", when, err)
 	}
 	defer st.Close()
 	problems, err := testkit.VerifyStore(ctx, st)
