@@ -14,7 +14,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -70,26 +70,26 @@ func Seed(tx store.Tx) error {
 // New returns a signer with the given key, for tests.
 func New(key []byte) *Signer { return &Signer{key: key} }
 
-// token is what a NextToken carries.
-type token struct {
-	Scope string `json:"s"` // what is listed, e.g. "ListAccounts/o-abc"
-	After string `json:"a"` // resume after this position
-}
+// A token is base64url(body) "." base64url(mac), the MAC being the first
+// 16 bytes of HMAC-SHA256(key, body). The body is the list's scope,
+// length-prefixed, followed by the position: raw bytes rather than JSON,
+// whose encoder replaces invalid UTF-8, so that every position comes back
+// exactly as it was given.
 
 // Encode returns the token that resumes the list named scope after the
 // position after.
 func (s *Signer) Encode(scope, after string) string {
-	body, _ := json.Marshal(token{Scope: scope, After: after}) // cannot fail
-	mac := hmac.New(sha256.New, s.key)
-	mac.Write(body)
+	body := make([]byte, 0, binary.MaxVarintLen64+len(scope)+len(after))
+	body = binary.AppendUvarint(body, uint64(len(scope)))
+	body = append(append(body, scope...), after...)
 	enc := base64.RawURLEncoding
-	return enc.EncodeToString(body) + "." + enc.EncodeToString(mac.Sum(nil)[:16])
+	return enc.EncodeToString(body) + "." + enc.EncodeToString(s.mac(body))
 }
 
 // Decode verifies a token for the list named scope and returns its position.
 func (s *Signer) Decode(scope, tok string) (string, error) {
 	b64body, b64mac, ok := strings.Cut(tok, ".")
-	if !ok {
+	if !ok || !isBase64URL(b64body) || !isBase64URL(b64mac) {
 		return "", ErrInvalidToken
 	}
 	// Strict: a token differs from the one we made only if its bytes do,
@@ -97,17 +97,32 @@ func (s *Signer) Decode(scope, tok string) (string, error) {
 	enc := base64.RawURLEncoding.Strict()
 	body, err1 := enc.DecodeString(b64body)
 	sum, err2 := enc.DecodeString(b64mac)
-	if err1 != nil || err2 != nil {
+	if err1 != nil || err2 != nil || !hmac.Equal(sum, s.mac(body)) {
 		return "", ErrInvalidToken
 	}
-	mac := hmac.New(sha256.New, s.key)
-	mac.Write(body)
-	if !hmac.Equal(sum, mac.Sum(nil)[:16]) {
+	n, k := binary.Uvarint(body)
+	if k <= 0 || n > uint64(len(body)-k) || string(body[k:k+int(n)]) != scope {
 		return "", ErrInvalidToken
 	}
-	var t token
-	if err := json.Unmarshal(body, &t); err != nil || t.Scope != scope {
-		return "", ErrInvalidToken
+	return string(body[k+int(n):]), nil
+}
+
+func (s *Signer) mac(body []byte) []byte {
+	m := hmac.New(sha256.New, s.key)
+	m.Write(body)
+	return m.Sum(nil)[:16]
+}
+
+// isBase64URL reports whether s holds only the base64url alphabet. The
+// decoder itself skips \r and \n, which would let one token be written in
+// many ways.
+func isBase64URL(s string) bool {
+	for i := range len(s) {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
 	}
-	return t.After, nil
+	return true
 }

@@ -41,6 +41,7 @@ func TestRefusesForeignAndTamperedTokens(t *testing.T) {
 		"empty":         {"ListAccounts/o-1", ""},
 		"just a dot":    {"ListAccounts/o-1", "."},
 		"truncated mac": {"ListAccounts/o-1", tok[:len(tok)-4]},
+		"line break":    {"ListAccounts/o-1", tok[:5] + "\r\n" + tok[5:]}, // the base64 decoder would skip it
 	}
 	for name, tt := range tests {
 		if _, err := s.Decode(tt.scope, tt.tok); !errors.Is(err, ErrInvalidToken) {
