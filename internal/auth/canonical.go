@@ -171,16 +171,20 @@ func appendCanonicalQuery(b []byte, rawQuery string, presigned bool) []byte {
 // Transfer-Encoding in r.TransferEncoding. Content-Length stays in r.Header
 // on the server; on a client-built request it is only r.ContentLength.
 func CanonicalHeaders(r *http.Request, signedHeaders []string) (string, error) {
-	b, err := appendCanonicalHeaders(nil, r, signedHeaders)
+	b, err := appendCanonicalHeaders(nil, r, signedHeaders, appendTrimmed)
 	return string(b), err
 }
 
-func appendCanonicalHeaders(b []byte, r *http.Request, signed []string) ([]byte, error) {
+// trimFunc appends a header value in canonical form: appendTrimmed, or
+// appendTrimmedGo for the Go SDK's reading of the rule.
+type trimFunc func(b []byte, v string) []byte
+
+func appendCanonicalHeaders(b []byte, r *http.Request, signed []string, trim trimFunc) ([]byte, error) {
 	for _, name := range signed {
 		b = append(b, name...)
 		b = append(b, ':')
 		var ok bool
-		if b, ok = appendHeaderValues(b, r, name); !ok {
+		if b, ok = appendHeaderValues(b, r, name, trim); !ok {
 			return b, fmt.Errorf("signed header %q is not in the request", name)
 		}
 		b = append(b, '\n')
@@ -190,21 +194,21 @@ func appendCanonicalHeaders(b []byte, r *http.Request, signed []string) ([]byte,
 
 // appendHeaderValues appends the canonical value of one signed header and
 // reports whether the request has it at all.
-func appendHeaderValues(b []byte, r *http.Request, name string) ([]byte, bool) {
+func appendHeaderValues(b []byte, r *http.Request, name string, trim trimFunc) ([]byte, bool) {
 	switch name {
 	case "host":
 		switch {
 		case r.Host != "":
-			return appendTrimmed(b, r.Host), true
+			return trim(b, r.Host), true
 		case len(r.Header["Host"]) > 0:
-			return appendJoined(b, r.Header["Host"]), true
+			return appendJoined(b, r.Header["Host"], trim), true
 		case r.URL != nil && r.URL.Host != "":
-			return appendTrimmed(b, r.URL.Host), true
+			return trim(b, r.URL.Host), true
 		}
 		return b, false
 	case "content-length":
 		if v := r.Header["Content-Length"]; len(v) > 0 {
-			return appendJoined(b, v), true
+			return appendJoined(b, v, trim), true
 		}
 		if r.ContentLength > 0 {
 			return strconv.AppendInt(b, r.ContentLength, 10), true
@@ -212,10 +216,10 @@ func appendHeaderValues(b []byte, r *http.Request, name string) ([]byte, bool) {
 		return b, false
 	case "transfer-encoding":
 		if v := r.Header["Transfer-Encoding"]; len(v) > 0 {
-			return appendJoined(b, v), true
+			return appendJoined(b, v, trim), true
 		}
 		if len(r.TransferEncoding) > 0 {
-			return appendJoined(b, r.TransferEncoding), true
+			return appendJoined(b, r.TransferEncoding, trim), true
 		}
 		return b, false
 	}
@@ -223,17 +227,17 @@ func appendHeaderValues(b []byte, r *http.Request, name string) ([]byte, bool) {
 	if len(v) == 0 {
 		return b, false
 	}
-	return appendJoined(b, v), true
+	return appendJoined(b, v, trim), true
 }
 
 // appendJoined appends the values of a header sent several times, each
 // trimmed, joined with ','.
-func appendJoined(b []byte, values []string) []byte {
+func appendJoined(b []byte, values []string, trim trimFunc) []byte {
 	for i, v := range values {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendTrimmed(b, v)
+		b = trim(b, v)
 	}
 	return b
 }
@@ -283,6 +287,22 @@ func appendTrimmed(b []byte, v string) []byte {
 			space = false
 		}
 		b = append(b, c)
+	}
+	return b
+}
+
+// appendTrimmedGo is Trimall as aws-sdk-go-v2's signer reads it: every
+// Unicode space trimmed from the ends (strings.TrimSpace), but only runs
+// of spaces collapsed inside, tabs kept. It differs from appendTrimmed
+// only for values with inner tabs or other spaces at their ends, so
+// Verify tries it only when the first reading fails.
+func appendTrimmedGo(b []byte, v string) []byte {
+	v = strings.TrimSpace(v)
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
+			continue
+		}
+		b = append(b, v[i])
 	}
 	return b
 }

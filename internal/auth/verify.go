@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -65,7 +66,7 @@ func verifyPath(r *http.Request, escapedPath string, body []byte, sig *Signature
 	// only for hashing.
 	var queryBuf, headerBuf, uriBuf, reqBuf [512]byte
 	query := appendCanonicalQuery(queryBuf[:0], r.URL.RawQuery, sig.Presigned)
-	headers, err := appendCanonicalHeaders(headerBuf[:0], r, sig.SignedHeaders)
+	headers, err := appendCanonicalHeaders(headerBuf[:0], r, sig.SignedHeaders, appendTrimmed)
 	if err != nil {
 		return errMismatch(err.Error())
 	}
@@ -84,15 +85,28 @@ func verifyPath(r *http.Request, escapedPath string, body []byte, sig *Signature
 	}
 
 	key := signingKeys.get(secret, sig.Date, sig.Region, sig.Service)
-	for _, path := range paths[:nPaths] {
-		uri := appendCanonicalURI(uriBuf[:0], path, false)
-		for _, payload := range payloads[:nPayloads] {
-			creq := appendCanonicalRequest(reqBuf[:0], r.Method, uri, query, headers, sig.SignedHeaders, payload)
-			sts := appendStringToSign(make([]byte, 0, 128+len(sig.Region)+len(sig.Service)), sig, sha256.Sum256(creq))
-			if signatureMatches(key, sts, sig.Signature) {
-				return nil
+	matches := func(headers []byte) bool {
+		for _, path := range paths[:nPaths] {
+			uri := appendCanonicalURI(uriBuf[:0], path, false)
+			for _, payload := range payloads[:nPayloads] {
+				creq := appendCanonicalRequest(reqBuf[:0], r.Method, uri, query, headers, sig.SignedHeaders, payload)
+				sts := appendStringToSign(make([]byte, 0, 128+len(sig.Region)+len(sig.Service)), sig, sha256.Sum256(creq))
+				if signatureMatches(key, sts, sig.Signature) {
+					return true
+				}
 			}
 		}
+		return false
+	}
+	if matches(headers) {
+		return nil
+	}
+	// Signers disagree on whitespace inside header values: botocore and
+	// the spec's Trimall collapse tabs with spaces, Go's signer keeps tabs
+	// and trims every Unicode space at the ends. Where the two readings
+	// differ, try Go's as well; both need the secret to sign.
+	if goHeaders, _ := appendCanonicalHeaders(nil, r, sig.SignedHeaders, appendTrimmedGo); !bytes.Equal(goHeaders, headers) && matches(goHeaders) {
+		return nil
 	}
 	return errMismatch("recomputed signature differs")
 }
