@@ -30,6 +30,8 @@ func TestEvalString(t *testing.T) {
 		{api.ComparisonOperatorStringLike, []string{"arn:aws:ec2:*:volume/vol-0?"}, "arn:aws:ec2:us-east-1:111111111111:volume/vol-0a", true, true},
 		{api.ComparisonOperatorStringLike, []string{"vol-0?"}, "vol-0ab", true, false},
 		{api.ComparisonOperatorStringLike, []string{"*"}, "", true, true},
+		{api.ComparisonOperatorStringLike, []string{"*?"}, "*", true, true}, // a * in the value too: still a wildcard (found by FuzzWildcardMatch)
+		{api.ComparisonOperatorStringLike, []string{"a*b"}, "a*xb", true, true},
 		{api.ComparisonOperatorStringLike, []string{"*"}, "", false, false},
 		{api.ComparisonOperatorStringNotLike, []string{"dev*", "test*"}, "prod-eu", true, true},
 		{api.ComparisonOperatorStringNotLike, []string{"dev*", "test*"}, "test-1", true, false},

@@ -131,6 +131,9 @@ func parseField(s string, f cronField) (set fieldSet, any bool, err error) {
 		}
 		for v := lo; v <= hi; v += step {
 			set[v] = true
+			if step > hi-v {
+				break // the next value passes hi; adding could overflow
+			}
 		}
 	}
 	return set, false, nil

@@ -26,6 +26,7 @@ func TestNextRun(t *testing.T) {
 		{"0 9 */10 * *", "", time.Date(2026, 3, 31, 9, 0, 0, 0, time.UTC)},
 		{"0 9 13 * FRI", "", time.Date(2026, 4, 3, 9, 0, 0, 0, time.UTC)}, // both fields: either matches
 		{"0 9 29 2 * 2027-2029", "", time.Date(2028, 2, 29, 9, 0, 0, 0, time.UTC)},
+		{"0 9 */9223372036854775807 * *", "", time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}, // a step past every value: the 1st only
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr+" "+tt.tz, func(t *testing.T) {
