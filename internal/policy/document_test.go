@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -118,5 +120,38 @@ func FuzzValidate(f *testing.F) {
 				t.Fatalf("a valid document does not compute: %v", err)
 			}
 		}
+		// Valid stays valid however it is written: the same document
+		// re-encoded (other spacing, key order, escapes) passes too.
+		checks := map[string]func(string) error{
+			"SCP":        func(d string) error { return ValidateIAM(d, SCP) },
+			"RCP":        func(d string) error { return ValidateIAM(d, RCP) },
+			"TAG_POLICY": func(d string) error { return ValidateManagement("TAG_POLICY", d) },
+		}
+		for name, check := range checks {
+			if check(doc) != nil {
+				continue
+			}
+			again := reencode(t, doc)
+			if err := check(again); err != nil {
+				t.Fatalf("%s %q is valid, re-encoded as %q it is not: %v", name, doc, again, err)
+			}
+		}
 	})
+}
+
+// reencode decodes a JSON document and writes it again with encoding/json,
+// numbers kept as written.
+func reencode(t *testing.T, doc string) string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("a valid document does not decode: %v", err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("re-encode: %v", err)
+	}
+	return string(b)
 }
