@@ -1,10 +1,12 @@
 // Package sharedstate keeps what every orgstack instance on one store must
 // agree on besides the domains' own records: the clock (real, or virtual
-// and at which instant) and the reset generation, a value that changes
-// with every reset so that an instance can tell that what it remembers of
-// the store (open mode's accounts known to exist) is void.
+// and at which instant), the reset generation, a value that changes with
+// every reset so that an instance can tell that what it remembers of the
+// store (open mode's accounts known to exist) is void, and revisions, one
+// per part of the store that instances keep a view of in memory (the
+// fault rules), which change with every change of that part.
 //
-// Both live in one small record of the store. An instance whose store
+// All live in one small record of the store. An instance whose store
 // others share (store.Info.Shared: PostgreSQL) reads that one key at the
 // start of every request and runner pass and applies it only when its
 // bytes changed, so an unchanged state costs a single point read. An
@@ -19,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/orgstack/orgstack/internal/clock"
@@ -42,6 +45,26 @@ type record struct {
 	Now time.Time `json:"now,omitzero"`
 	// Generation is new after every reset.
 	Generation string `json:"generation,omitempty"`
+	// Revisions holds, by name, the revision of each part of the store
+	// that instances keep a view of: a new random value with every change
+	// made through Revise. A reset starts without any; the new generation
+	// already voids every view.
+	Revisions map[string]string `json:"revisions,omitempty"`
+}
+
+// sameClock says whether r and o stand for the same clock in the same
+// generation, whatever their revisions.
+func (r record) sameClock(o record) bool {
+	return r.Mode == o.Mode && r.Now.Equal(o.Now) && r.Generation == o.Generation
+}
+
+// A Revision identifies one state of a named part of the store, such as
+// the fault rules: it changes with every change of that part made through
+// Revise, on any instance, and with every reset. A view of the part that
+// an instance took at revision v is current exactly as long as
+// Keeper.Revision returns v. Revisions compare with ==.
+type Revision struct {
+	generation, value string
 }
 
 // Options configure a Keeper.
@@ -58,8 +81,8 @@ type Options struct {
 	Wall func() time.Time
 }
 
-// Keeper keeps one instance's clock and reset generation in step with the
-// store. It is safe for concurrent use.
+// Keeper keeps one instance's clock, reset generation and revisions in
+// step with the store. It is safe for concurrent use.
 type Keeper struct {
 	st     store.Store
 	clk    *clock.Controlled
@@ -67,10 +90,14 @@ type Keeper struct {
 	wall   func() time.Time
 	shared bool
 
-	mu sync.RWMutex
-	// raw is the stored record last applied; gen is its generation.
+	// applied is what requests read of the record last applied, without
+	// taking mu: they do on every request.
+	applied atomic.Pointer[appliedRecord]
+
+	mu sync.Mutex
+	// raw is the stored record last applied and rec its decoding.
 	raw []byte
-	gen string
+	rec record
 	// ticket orders refreshes by the moment they began, so that a read
 	// that began earlier (and may have seen an older state) never
 	// replaces what a later one applied; next hands tickets out.
@@ -159,6 +186,13 @@ func (k *Keeper) Refresh(ctx context.Context) error {
 	return k.apply(t, raw)
 }
 
+// appliedRecord is the part of an applied record that requests read; it is
+// never modified once stored.
+type appliedRecord struct {
+	gen  string
+	revs map[string]string
+}
+
 // pointReader is a store that reads a single key without a transaction,
 // more cheaply than Read (the PostgreSQL engine: one round trip instead of
 // three). Refresh runs before every request, so the difference shows.
@@ -169,10 +203,55 @@ type pointReader interface {
 // Generation is the reset generation the instance last saw. Anything an
 // instance remembers about the store's records is good only while this
 // stays the same.
-func (k *Keeper) Generation() string {
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.gen
+func (k *Keeper) Generation() string { return k.applied.Load().gen }
+
+// Revision is the revision of the part of the store called name as the
+// instance last saw it: as of the last Refresh, or of the last Revise
+// through this Keeper when that came later.
+func (k *Keeper) Revision(name string) Revision {
+	a := k.applied.Load()
+	return Revision{generation: a.gen, value: a.revs[name]}
+}
+
+// Revise runs fn in a write transaction that also gives the revision
+// called name a new value, and returns the revision the transaction
+// committed, which is this Keeper's from then on (unless a later Refresh
+// brings a newer one). Every other instance sees the new revision at its
+// next Refresh, and so knows that its view of that part of the store is
+// out of date. When fn fails nothing is written and its error is returned
+// (wrapped). Like any Write's, fn may run more than once.
+func (k *Keeper) Revise(ctx context.Context, name string, fn func(store.Tx) error) (Revision, error) {
+	// Drawn once: a value no committed transaction has used, which is
+	// all a retry needs.
+	value := idgen.String(idgen.LowerAlnum, 16)
+	var raw []byte
+	var rev Revision
+	err := k.st.Write(ctx, func(tx store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		cur, err := tx.Get(bucket, key)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		r, err := k.decode(cur)
+		if err != nil {
+			return err
+		}
+		if r.Revisions == nil {
+			r.Revisions = map[string]string{}
+		}
+		r.Revisions[name] = value
+		rev = Revision{generation: r.Generation, value: value}
+		if raw, err = json.Marshal(r); err != nil {
+			return err
+		}
+		return tx.Put(bucket, key, raw)
+	})
+	if err != nil {
+		return Revision{}, fmt.Errorf("sharedstate: revise %s: %w", name, err)
+	}
+	return rev, k.apply(k.take(), raw)
 }
 
 // SetVirtual moves the shared clock, in one transaction, to the virtual
@@ -188,18 +267,18 @@ func (k *Keeper) SetVirtual(ctx context.Context, next func(now time.Time) time.T
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		// The instance's clock is the current time unless the store
-		// changed since it was last applied: then another instance moved
-		// it (or reset), and the stored state is the truth. (A test may
-		// have set the instance's clock directly; that time counts.)
+		// The instance's clock is the current time unless the stored
+		// clock changed since it was last applied: then another instance
+		// moved it (or reset), and the stored state is the truth. (A test
+		// may have set the instance's clock directly; that time counts.)
 		now := k.clk.Now()
-		k.mu.RLock()
-		stale := !bytes.Equal(cur, k.raw)
-		k.mu.RUnlock()
 		r, err := k.decode(cur)
 		if err != nil {
 			return err
 		}
+		k.mu.Lock()
+		stale := !r.sameClock(k.rec)
+		k.mu.Unlock()
 		if stale {
 			c := clock.New(clock.Real, k.wall)
 			c.Restore(k.clockState(r))
@@ -219,10 +298,10 @@ func (k *Keeper) SetVirtual(ctx context.Context, next func(now time.Time) time.T
 }
 
 // Reset wipes the store and, in the same transaction, records the start
-// state with a new generation and runs seed (when not nil) to put back
-// what must always exist. Other instances see the reset at their next
-// Refresh: their clocks return to the start state, their generation
-// changes.
+// state with a new generation and no revisions, and runs seed (when not
+// nil) to put back what must always exist. Other instances see the reset
+// at their next Refresh: their clocks return to the start state, their
+// generation and so every revision changes.
 func (k *Keeper) Reset(ctx context.Context, seed func(store.Tx) error) error {
 	var raw []byte
 	err := k.st.Reset(ctx, func(tx store.Tx) error {
@@ -255,7 +334,8 @@ func (k *Keeper) take() uint64 {
 // apply installs a stored record read by the refresh holding ticket t,
 // unless a refresh that began later has already applied one. Unchanged
 // bytes are not even decoded, and the clock is restored (which wakes the
-// runner) only when the record changed.
+// runner) only when the record's clock or generation changed, not when
+// only a revision did.
 func (k *Keeper) apply(t uint64, raw []byte) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -270,11 +350,16 @@ func (k *Keeper) apply(t uint64, raw []byte) error {
 	if err != nil {
 		return err
 	}
-	k.raw, k.gen = bytes.Clone(raw), r.Generation
+	first := k.raw == nil
+	k.raw = bytes.Clone(raw)
 	if k.raw == nil {
 		k.raw = []byte{} // applied: an absent record
 	}
-	k.clk.Restore(k.clockState(r))
+	k.applied.Store(&appliedRecord{gen: r.Generation, revs: r.Revisions})
+	if first || !r.sameClock(k.rec) {
+		k.clk.Restore(k.clockState(r))
+	}
+	k.rec = r
 	return nil
 }
 
