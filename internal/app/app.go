@@ -47,7 +47,8 @@ type Config struct {
 type App struct {
 	Store store.Store
 	Clock *clock.Controlled
-	// Shared keeps Clock and the reset generation in step with the store.
+	// Shared keeps Clock, the reset generation and the revisions of what
+	// instances keep views of (the fault rules) in step with the store.
 	Shared        *sharedstate.Keeper
 	Organizations *organizations.Service
 	Automation    *automation.Service
@@ -106,8 +107,9 @@ func New(ctx context.Context, st store.Store, cfg Config) (*App, error) {
 		}
 		injectors = append(injectors, lim)
 	}
-	// Rules read before a reset through any instance are void after it.
-	a.Faults = faults.New(faults.Options{Store: st, Services: services, Generation: shared.Generation})
+	// Rule changes go through shared, so that every instance sees a change
+	// made through any of them at its next request.
+	a.Faults = faults.New(faults.Options{Store: st, Shared: shared, Services: services})
 	injectors = append(injectors, a.Faults)
 
 	srv, err := server.New(ctx, server.Options{

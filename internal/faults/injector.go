@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
-	"time"
 
 	"github.com/orgstack/orgstack/internal/protocol"
+	"github.com/orgstack/orgstack/internal/sharedstate"
 	"github.com/orgstack/orgstack/internal/store"
 )
 
@@ -20,86 +20,72 @@ const (
 	keyRules = "rules"
 )
 
-// ruleSet is the stored record: the rules in the order they were added,
-// which is the order a request tries them in. Epoch is drawn when the
-// record is created (so anew after a reset) and Version grows with every
-// change, so that a view read before a change never replaces one taken
-// after it. A set read where there is no record has no epoch.
-type ruleSet struct {
-	Epoch   string  `json:"epoch"`
-	Version int64   `json:"version"`
-	Rules   []*Rule `json:"rules"`
-}
+// revision names the rules' revision in the shared state.
+const revision = "faults"
 
-// DefaultRefresh is how long an Injector trusts the rule set it last
-// read before reading it again.
-const DefaultRefresh = time.Second
+// ruleSet is the stored record: the rules in the order they were added,
+// which is the order a request tries them in. (Records of earlier
+// orgstacks also hold an epoch and a version, which are ignored.)
+type ruleSet struct {
+	Rules []*Rule `json:"rules"`
+}
 
 // Options configure an Injector.
 type Options struct {
 	Store store.Store
+	// Shared is the instance's shared state, which the caller refreshes
+	// before every request (the server does). The rules' revision in it
+	// says whether the view of the rules the Injector keeps is current,
+	// and the Injector changes rules only through Shared.Revise, so that
+	// a change made through any instance voids every instance's view by
+	// its next request.
+	Shared *sharedstate.Keeper
 	// Services are the services rules may name.
 	Services []*protocol.Service
 	// Float64 draws a number in [0, 1) for each probability roll; nil
 	// means math/rand/v2. Tests inject a seeded source.
 	Float64 func() float64
-	// Refresh bounds how long the rule set read last is trusted; 0 means
-	// DefaultRefresh. Now is the time that is measured in; nil: time.Now.
-	Refresh time.Duration
-	Now     func() time.Time
-	// Generation is the store's reset generation as this instance knows
-	// it (sharedstate.Keeper.Generation); a view taken in another
-	// generation is void, so a reset through any instance drops the rules
-	// at once. Nil: resets are noticed within Refresh.
-	Generation func() string
 }
 
 // Injector applies the stored rules to requests and manages them.
 //
-// Asking the store on every request would cost a database round trip per
-// API call with PostgreSQL (the SQLite engine answers from memory), so
-// requests use the rule set this Injector last saw, for up to Refresh.
-// That delays nothing done through this instance: adding, deleting and
-// firing rules here update its view at once. Rules added through another
-// instance sharing the database apply here within Refresh. Deletions and
-// counts are never stale: a rule fires only through a write that finds it
-// still there with count left. A reset through any instance voids the
-// view at once (Options.Generation).
+// Reading the rules on every request would cost a database round trip
+// per API call with PostgreSQL, so requests apply a view of them, read
+// again only when the rules' revision in the shared state changed: after
+// a rule was added or deleted, or the rules cleared, through any
+// instance, or a reset. The shared state is read before every request
+// anyway, so a change reaches every instance at its next request, at no
+// cost to the requests between changes.
+//
+// Firing a rule does not change the revision: a rule with a count fires
+// only through a write that finds it still there with count left, so a
+// view with an out-of-date count never fails a request too many. Counts
+// only go down between changes, so such a view never skips a rule that
+// may still fire; a firing publishes the rules as its write read them,
+// so that an instance whose view holds a rule spent through another pays
+// one write for it, not one per request.
 type Injector struct {
 	store   store.Store
+	shared  *sharedstate.Keeper
 	catalog *Catalog
 	float64 func() float64
-	refresh time.Duration
-	now     func() time.Time
-	gen     func() string
 	// view is the rule set as last read or written, shared by concurrent
 	// requests and never modified once published.
 	view atomic.Pointer[snapshot]
 }
 
-// snapshot is a rule set, when it was known to be current, and in which
-// reset generation.
+// snapshot is a rule set and the revision of the rules it is at least as
+// new as.
 type snapshot struct {
 	set *ruleSet
-	at  time.Time
-	gen string
+	rev sharedstate.Revision
 }
 
 // New returns an Injector over the rules in opts.Store.
 func New(opts Options) *Injector {
-	in := &Injector{store: opts.Store, catalog: NewCatalog(opts.Services...),
-		float64: opts.Float64, refresh: opts.Refresh, now: opts.Now, gen: opts.Generation}
+	in := &Injector{store: opts.Store, shared: opts.Shared, catalog: NewCatalog(opts.Services...), float64: opts.Float64}
 	if in.float64 == nil {
 		in.float64 = rand.Float64
-	}
-	if in.refresh <= 0 {
-		in.refresh = DefaultRefresh
-	}
-	if in.now == nil {
-		in.now = time.Now
-	}
-	if in.gen == nil {
-		in.gen = func() string { return "" }
 	}
 	return in
 }
@@ -113,7 +99,7 @@ func New(opts Options) *Injector {
 // error and nil APIError let the request through.
 func (in *Injector) Inject(ctx context.Context, svc *protocol.Service, op *protocol.Operation, _ string) (protocol.APIError, error) {
 	set, err := in.current(ctx)
-	if err != nil || set == nil {
+	if err != nil || len(set.Rules) == 0 {
 		return nil, err
 	}
 	for _, r := range set.Rules {
@@ -137,11 +123,13 @@ func (in *Injector) Inject(ctx context.Context, svc *protocol.Service, op *proto
 	return nil, nil
 }
 
-// current returns the rule set to apply: the one last seen, unless that
-// is older than the refresh interval or from before a reset.
+// current returns the rule set to apply: the view, unless the rules'
+// revision changed since it was taken.
 func (in *Injector) current(ctx context.Context) (*ruleSet, error) {
-	now, gen := in.now(), in.gen()
-	if v := in.view.Load(); v != nil && v.gen == gen && in.fresh(v, now) {
+	// The revision is taken before the read: the rules read are then at
+	// least as new as it, and a change after it changes it.
+	rev := in.shared.Revision(revision)
+	if v := in.view.Load(); v != nil && v.rev == rev {
 		return v.set, nil
 	}
 	var set *ruleSet
@@ -153,23 +141,18 @@ func (in *Injector) current(ctx context.Context) (*ruleSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.publish(&snapshot{set: set, at: now, gen: gen})
+	in.publish(&snapshot{set: set, rev: rev})
 	return set, nil
 }
 
-// fresh says whether v may still be used at now.
-func (in *Injector) fresh(v *snapshot, now time.Time) bool {
-	age := now.Sub(v.at)
-	return age >= 0 && age < in.refresh
-}
-
 // publish makes next the view requests apply, unless the view in place
-// is fresh and known to be newer: a read or change that raced with a
-// change made here must not hide it for a refresh interval.
+// is current and next is not: a read that began before a change made
+// through this instance must not hide that change from the requests that
+// follow it (they would only read the rules again, but need not).
 func (in *Injector) publish(next *snapshot) {
 	for {
 		cur := in.view.Load()
-		if cur != nil && cur.gen == next.gen && in.fresh(cur, next.at) && older(next.set, cur.set) {
+		if cur != nil && cur.rev != next.rev && cur.rev == in.shared.Revision(revision) {
 			return
 		}
 		if in.view.CompareAndSwap(cur, next) {
@@ -178,26 +161,22 @@ func (in *Injector) publish(next *snapshot) {
 	}
 }
 
-// older says whether a is known to precede b. No record at all precedes
-// any record: it is what a read that raced with the first rule's
-// creation sees. Within one epoch versions order the sets; across epochs
-// (a reset between them) the later read wins.
-func older(a, b *ruleSet) bool {
-	if a.Epoch == "" {
-		return b.Epoch != ""
-	}
-	return a.Epoch == b.Epoch && a.Version < b.Version
-}
-
 // fire records that rule id failed a request and returns a copy of it as
 // it is after that, or nil when it no longer exists or has no count left.
+// The rules as the write left them, counts up to date, become the view.
 func (in *Injector) fire(ctx context.Context, id string) (*Rule, error) {
+	rev := in.shared.Revision(revision)
+	var set *ruleSet
 	var fired *Rule
-	err := in.update(ctx, func(set *ruleSet) (bool, error) {
+	err := in.store.Write(ctx, func(tx store.Tx) error {
+		var err error
 		fired = nil
+		if set, err = load(tx); err != nil {
+			return err
+		}
 		r := set.find(id)
 		if r == nil || r.exhausted() {
-			return false, nil
+			return nil
 		}
 		if r.Remaining != nil {
 			*r.Remaining--
@@ -205,36 +184,37 @@ func (in *Injector) fire(ctx context.Context, id string) (*Rule, error) {
 		r.Fired++
 		c := *r
 		fired = &c
-		return true, nil
+		return save(tx, set)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("faults: record a firing of rule %s: %w", id, err)
 	}
+	in.publish(&snapshot{set: set, rev: rev})
 	return fired, nil
 }
 
-// update runs change on the stored rule set in a write transaction and
-// saves the set when change says it changed it. The set as the
-// transaction left it becomes the view requests apply.
-func (in *Injector) update(ctx context.Context, change func(*ruleSet) (bool, error)) error {
+// errUnchanged ends a change that would change nothing, writing nothing.
+var errUnchanged = errors.New("faults: nothing to change")
+
+// change runs fn on the stored rule set and saves it, in a write that
+// gives the rules a new revision; the set as saved becomes the view. When
+// fn returns errUnchanged nothing is written and change returns it.
+func (in *Injector) change(ctx context.Context, fn func(*ruleSet) error) error {
 	var set *ruleSet
-	at, gen := in.now(), in.gen()
-	err := in.store.Write(ctx, func(tx store.Tx) error {
+	rev, err := in.shared.Revise(ctx, revision, func(tx store.Tx) error {
 		var err error
 		if set, err = load(tx); err != nil {
 			return err
 		}
-		changed, err := change(set)
-		if err != nil || !changed {
+		if err := fn(set); err != nil {
 			return err
 		}
-		set.Version++
 		return save(tx, set)
 	})
 	if err != nil {
 		return err
 	}
-	in.publish(&snapshot{set: set, at: at, gen: gen})
+	in.publish(&snapshot{set: set, rev: rev})
 	return nil
 }
 
@@ -265,9 +245,9 @@ func (in *Injector) Add(ctx context.Context, spec Spec) (*Rule, error) {
 		return nil, &InputError{Reason: err.Error()}
 	}
 	var added Rule
-	err := in.update(ctx, func(set *ruleSet) (bool, error) {
+	err := in.change(ctx, func(set *ruleSet) error {
 		if len(set.Rules) >= MaxRules {
-			return false, &InputError{Reason: fmt.Sprintf("there are already %d fault rules, the most orgstack keeps", MaxRules)}
+			return &InputError{Reason: fmt.Sprintf("there are already %d fault rules, the most orgstack keeps", MaxRules)}
 		}
 		id := newID()
 		for set.find(id) != nil {
@@ -275,11 +255,11 @@ func (in *Injector) Add(ctx context.Context, spec Spec) (*Rule, error) {
 		}
 		r, err := in.catalog.Rule(id, spec)
 		if err != nil {
-			return false, &InputError{Reason: err.Error()}
+			return &InputError{Reason: err.Error()}
 		}
 		set.Rules = append(set.Rules, r)
 		added = *r
-		return true, nil
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -287,23 +267,27 @@ func (in *Injector) Add(ctx context.Context, spec Spec) (*Rule, error) {
 	return &added, nil
 }
 
-// Delete removes rule id and says whether it existed.
+// Delete removes rule id and says whether it existed; when it did not,
+// nothing is written.
 func (in *Injector) Delete(ctx context.Context, id string) (bool, error) {
-	var found bool
-	err := in.update(ctx, func(set *ruleSet) (bool, error) {
+	err := in.change(ctx, func(set *ruleSet) error {
 		n := len(set.Rules)
-		set.Rules = deleteID(set.Rules, id)
-		found = len(set.Rules) < n
-		return found, nil
+		if set.Rules = deleteID(set.Rules, id); len(set.Rules) == n {
+			return errUnchanged
+		}
+		return nil
 	})
-	return found, err
+	if errors.Is(err, errUnchanged) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Clear removes every rule.
 func (in *Injector) Clear(ctx context.Context) error {
-	return in.update(ctx, func(set *ruleSet) (bool, error) {
+	return in.change(ctx, func(set *ruleSet) error {
 		set.Rules = nil
-		return true, nil
+		return nil
 	})
 }
 
@@ -330,7 +314,7 @@ func (s *ruleSet) find(id string) *Rule {
 func load(tx store.Tx) (*ruleSet, error) {
 	raw, err := tx.Get(bucket, keyRules)
 	if errors.Is(err, store.ErrNotFound) {
-		return &ruleSet{}, nil // update gives it an epoch when it saves
+		return &ruleSet{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("faults: read rules: %w", err)
@@ -346,12 +330,8 @@ func decode(raw []byte) (*ruleSet, error) {
 	return set, nil
 }
 
-// save stores the rule set, also without rules: the record keeps its
-// epoch and version until a reset.
+// save stores the rule set.
 func save(tx store.Tx, set *ruleSet) error {
-	if set.Epoch == "" {
-		set.Epoch = fmt.Sprintf("%016x", rand.Uint64())
-	}
 	return store.PutJSON(tx, bucket, keyRules, set)
 }
 

@@ -8,11 +8,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	acoapi "github.com/orgstack/orgstack/internal/api/automation"
 	orgapi "github.com/orgstack/orgstack/internal/api/organizations"
+	"github.com/orgstack/orgstack/internal/clock"
 	"github.com/orgstack/orgstack/internal/protocol"
+	"github.com/orgstack/orgstack/internal/sharedstate"
 	"github.com/orgstack/orgstack/internal/store"
 	"github.com/orgstack/orgstack/internal/store/testengine"
 )
@@ -24,8 +25,52 @@ func openStore(t testing.TB) store.Store {
 	return testengine.Open(t)
 }
 
+// newKeeper opens the shared state of an instance on st.
+func newKeeper(t testing.TB, st store.Store) *sharedstate.Keeper {
+	t.Helper()
+	k, err := sharedstate.Open(context.Background(), sharedstate.Options{Store: st, Clock: clock.New(clock.Real, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// newInjector is the Injector of an instance alone with its shared state.
 func newInjector(t testing.TB, st store.Store, rolls func() float64) *Injector {
-	return New(Options{Store: st, Services: []*protocol.Service{orgapi.Service, acoapi.Service}, Float64: rolls})
+	t.Helper()
+	c := &counted{Store: st}
+	return injectorWith(c, newKeeper(t, c), rolls)
+}
+
+// injectorWith is an Injector over st whose instance keeps its shared
+// state in k, a Keeper over st.
+func injectorWith(st *counted, k *sharedstate.Keeper, rolls func() float64) *Injector {
+	return New(Options{Store: st, Shared: k, Services: []*protocol.Service{orgapi.Service, acoapi.Service}, Float64: rolls})
+}
+
+// counted is a store that counts its write transactions, those of the
+// Keeper over it included. (It hides the engine's point read, so that
+// its Keeper refreshes in a read transaction.)
+type counted struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (c *counted) Write(ctx context.Context, fn func(store.Tx) error) error {
+	c.n.Add(1)
+	return c.Store.Write(ctx, fn)
+}
+
+// writes is how many write transactions in's store has run.
+func writes(in *Injector) int64 { return in.store.(*counted).n.Load() }
+
+// inject asks in about one request to op of svc, refreshing the shared
+// state first as the server does before every request.
+func inject(ctx context.Context, in *Injector, svc *protocol.Service, op *protocol.Operation) (protocol.APIError, error) {
+	if err := in.shared.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return in.Inject(ctx, svc, op, "111111111111")
 }
 
 func mustAdd(t testing.TB, in *Injector, s Spec) *Rule {
@@ -44,7 +89,7 @@ func call(t testing.TB, in *Injector, svc *protocol.Service, op string) protocol
 	if o == nil {
 		t.Fatalf("no operation %s", op)
 	}
-	e, err := in.Inject(context.Background(), svc, o, "111111111111")
+	e, err := inject(context.Background(), in, svc, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,169 +287,222 @@ func TestAddLimitsAndClear(t *testing.T) {
 	}
 }
 
-// TestResetRemovesRules: a reset wipes the rules; an Injector whose view
-// still holds one finds it gone when it tries to fire it, and drops the
-// view as soon as the reset generation changes.
+// TestResetRemovesRules: a reset wipes the rules. A request that began
+// before this instance saw the reset finds the rule gone when it tries to
+// fire it, and the reset's new generation voids the view.
 func TestResetRemovesRules(t *testing.T) {
 	t.Parallel()
-	st := openStore(t)
-	var gen atomic.Value
-	gen.Store("g1")
-	in := New(Options{Store: st, Services: []*protocol.Service{orgapi.Service},
-		Generation: func() string { return gen.Load().(string) }})
+	st := &counted{Store: openStore(t)}
+	k := newKeeper(t, st)
+	in := injectorWith(st, k, nil)
 	mustAdd(t, in, Spec{Error: "TooManyRequestsException"})
 	if call(t, in, orgapi.Service, "ListRoots") == nil {
 		t.Fatal("the rule did not fire")
 	}
+	// A reset behind the Keeper's back: what a sibling's reset is to a
+	// request that refreshed before it.
 	if err := st.Reset(context.Background(), nil); err != nil {
 		t.Fatal(err)
+	}
+	if e, err := in.Inject(context.Background(), orgapi.Service, orgapi.Service.Operation("ListRoots"), "111111111111"); e != nil || err != nil {
+		t.Errorf("after a reset not yet seen: %v %v", e, err)
+	}
+	if v := in.view.Load(); len(v.set.Rules) != 0 {
+		t.Errorf("the view still holds %d rules after firing found none", len(v.set.Rules))
+	}
+
+	mustAdd(t, in, Spec{Error: "TooManyRequestsException"})
+	if call(t, in, orgapi.Service, "ListRoots") == nil {
+		t.Fatal("the rule did not fire")
+	}
+	before := k.Revision(revision)
+	if err := k.Reset(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if k.Revision(revision) == before {
+		t.Fatal("a reset left the rules' revision as it was")
 	}
 	if e := call(t, in, orgapi.Service, "ListRoots"); e != nil {
 		t.Errorf("after reset: %v", e)
 	}
-	gen.Store("g2")
-	if e := call(t, in, orgapi.Service, "ListRoots"); e != nil {
-		t.Errorf("after reset, in the new generation: %v", e)
+	if v := in.view.Load(); v.rev != k.Revision(revision) || len(v.set.Rules) != 0 {
+		t.Errorf("view after the reset: %+v", v)
 	}
-	if v := in.view.Load(); v == nil || v.gen != "g2" || len(v.set.Rules) != 0 {
-		t.Errorf("view in the new generation: %+v", v)
-	}
-	// The first rule after a reset starts a new epoch and is seen at once.
 	mustAdd(t, in, Spec{Error: "TooManyRequestsException", Count: ptr(1)})
 	if call(t, in, orgapi.Service, "ListRoots") == nil {
 		t.Error("a rule added after the reset did not fire")
 	}
 }
 
-// fakeClock is a time the test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// TestViewAcrossInstances: a rule added through one instance applies on
-// another once that one's view is older than the refresh interval;
-// deleted and exhausted rules stop at once everywhere.
-func TestViewAcrossInstances(t *testing.T) {
+// TestPublishKeepsCurrentView: a read that began before a change made
+// here and ends after it does not replace the view the change published;
+// a view that is no longer current gives way to any other.
+func TestPublishKeepsCurrentView(t *testing.T) {
 	t.Parallel()
-	st := openStore(t)
-	clk := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	open := func() *Injector {
-		return New(Options{Store: st, Services: []*protocol.Service{orgapi.Service, acoapi.Service}, Now: clk.now, Refresh: time.Second})
+	st := &counted{Store: openStore(t)}
+	k := newKeeper(t, st)
+	in := injectorWith(st, k, nil)
+	ctx := context.Background()
+	revise := func() sharedstate.Revision {
+		t.Helper()
+		rev, err := k.Revise(ctx, revision, func(store.Tx) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rev
 	}
-	a, b := open(), open()
-	if e := call(t, b, orgapi.Service, "ListRoots"); e != nil {
-		t.Fatal(e)
-	}
-	r := mustAdd(t, a, Spec{Error: "TooManyRequestsException", Count: ptr(3)})
-	if call(t, a, orgapi.Service, "ListRoots") == nil {
-		t.Error("the instance that added the rule does not apply it")
-	}
-	if e := call(t, b, orgapi.Service, "ListRoots"); e != nil {
-		t.Errorf("b applied the rule before its view aged: %v", e)
-	}
-	clk.advance(999 * time.Millisecond)
-	if e := call(t, b, orgapi.Service, "ListRoots"); e != nil {
-		t.Errorf("b applied the rule before its view aged: %v", e)
-	}
-	clk.advance(time.Millisecond)
-	if call(t, b, orgapi.Service, "ListRoots") == nil {
-		t.Fatal("b does not apply the rule a refresh interval later")
-	}
-	// b's view holds the rule with one count left; a deletes it: b stops
-	// at once.
-	if ok, err := a.Delete(context.Background(), r.ID); !ok || err != nil {
-		t.Fatal(ok, err)
-	}
-	if e := call(t, b, orgapi.Service, "ListRoots"); e != nil {
-		t.Errorf("b applied a deleted rule: %v", e)
-	}
-}
+	old := k.Revision(revision)
+	rev := revise()
+	changed, stale, again := &ruleSet{Rules: []*Rule{{ID: "f-1"}}}, &ruleSet{}, &ruleSet{}
 
-// TestPublishKeepsNewerView: a read that began before a change made here
-// and ends after it does not bring back the view without the change.
-func TestPublishKeepsNewerView(t *testing.T) {
-	t.Parallel()
-	clk := &fakeClock{t: time.Unix(1000, 0)}
-	in := New(Options{Store: openStore(t), Services: []*protocol.Service{orgapi.Service}, Now: clk.now})
-	changed := &ruleSet{Epoch: "e1", Version: 2, Rules: []*Rule{{ID: "f-1"}}}
-	for _, tc := range []struct {
-		name    string
-		stale   *ruleSet
-		replace bool
-	}{
-		{"no record yet", &ruleSet{}, false},
-		{"older version", &ruleSet{Epoch: "e1", Version: 1}, false},
-		{"same version", &ruleSet{Epoch: "e1", Version: 2}, true},
-		{"newer version", &ruleSet{Epoch: "e1", Version: 3}, true},
-		{"another epoch", &ruleSet{Epoch: "e2", Version: 1}, true},
-	} {
-		in.view.Store(nil)
-		in.publish(&snapshot{set: changed, at: clk.now()})
-		in.publish(&snapshot{set: tc.stale, at: clk.now()})
-		if got := in.view.Load().set == tc.stale; got != tc.replace {
-			t.Errorf("%s: replaced = %v, want %v", tc.name, got, tc.replace)
-		}
-		// Once the view has aged, any read replaces it.
-		in.publish(&snapshot{set: changed, at: clk.now().Add(-time.Hour)})
-		in.publish(&snapshot{set: tc.stale, at: clk.now()})
-		if in.view.Load().set != tc.stale {
-			t.Errorf("%s: an aged view was kept", tc.name)
-		}
+	in.publish(&snapshot{set: changed, rev: rev})
+	in.publish(&snapshot{set: stale, rev: old})
+	if in.view.Load().set != changed {
+		t.Error("a read of an older revision replaced the current view")
 	}
-	// A view of the next reset generation replaces one of the last,
-	// however fresh.
-	in.publish(&snapshot{set: changed, at: clk.now(), gen: "g1"})
-	empty := &ruleSet{}
-	in.publish(&snapshot{set: empty, at: clk.now(), gen: "g2"})
-	if in.view.Load().set != empty {
-		t.Error("a view of the old generation was kept")
+	// Of the same revision (a firing's write): the later publication wins.
+	in.publish(&snapshot{set: again, rev: rev})
+	if in.view.Load().set != again {
+		t.Error("a view of the current revision was not replaced by another of it")
+	}
+	// Once another change made the view out of date, anything replaces it.
+	revise()
+	in.publish(&snapshot{set: stale, rev: old})
+	if in.view.Load().set != stale {
+		t.Error("a view no longer current was kept")
 	}
 }
 
 // instances are injectors over one database, as several orgstack
-// processes sharing it are; each test gets its own database.
+// instances sharing it are; each test gets its own database.
 type instances func(t *testing.T, n int) []*Injector
 
-// oneStore is several injectors over one store, as in one process.
+// oneStore is several injectors over one store and one shared state:
+// requests served by one process.
 func oneStore(t *testing.T, n int) []*Injector {
-	st := openStore(t)
+	st := &counted{Store: openStore(t)}
+	k := newKeeper(t, st)
 	out := make([]*Injector, n)
 	for i := range out {
-		out[i] = newInjector(t, st, nil)
+		out[i] = injectorWith(st, k, nil)
 	}
 	return out
 }
 
-// postgresInstances is several injectors, each over a store of its own
-// on one PostgreSQL schema: several orgstack processes sharing a database.
+// postgresInstances is several injectors, each over a store and a shared
+// state of its own on one PostgreSQL schema: several orgstack processes
+// sharing a database.
 func postgresInstances(t *testing.T, n int) []*Injector {
 	url := testengine.PostgresURL(t)
 	schema := testengine.Schema(t, url)
 	out := make([]*Injector, n)
 	for i := range out {
-		out[i] = newInjector(t, testengine.OpenSchema(t, url, schema), nil)
+		st := &counted{Store: testengine.OpenSchema(t, url, schema)}
+		out[i] = injectorWith(st, newKeeper(t, st), nil)
 	}
 	return out
+}
+
+var topologies = map[string]instances{"one store": oneStore, "postgres": postgresInstances}
+
+// TestChangesReachEveryInstanceAtOnce: a rule added, deleted or cleared
+// through one instance applies, or stops, on the others from their very
+// next request.
+func TestChangesReachEveryInstanceAtOnce(t *testing.T) {
+	t.Parallel()
+	for name, open := range topologies {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ins := open(t, 3)
+			a, b, c := ins[0], ins[1], ins[2]
+			ctx := context.Background()
+			for _, in := range ins {
+				if e := call(t, in, orgapi.Service, "ListRoots"); e != nil {
+					t.Fatal(e)
+				}
+			}
+			r := mustAdd(t, a, Spec{Error: "TooManyRequestsException"})
+			for i, in := range []*Injector{b, c, a} {
+				if call(t, in, orgapi.Service, "ListRoots") == nil {
+					t.Errorf("instance %d: the next request after a added a rule got no fault", i)
+				}
+			}
+			if ok, err := a.Delete(ctx, r.ID); !ok || err != nil {
+				t.Fatal(ok, err)
+			}
+			for i, in := range []*Injector{b, c, a} {
+				if e := call(t, in, orgapi.Service, "ListRoots"); e != nil {
+					t.Errorf("instance %d: the next request after a deleted the rule: %v", i, e)
+				}
+			}
+			mustAdd(t, c, Spec{Service: "organizations", Error: "ServiceException"})
+			if call(t, b, orgapi.Service, "ListRoots") == nil {
+				t.Error("b: the next request after c added a rule got no fault")
+			}
+			if err := a.Clear(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for i, in := range ins {
+				if e := call(t, in, orgapi.Service, "ListRoots"); e != nil {
+					t.Errorf("instance %d: the next request after a cleared the rules: %v", i, e)
+				}
+			}
+			// A delete of a rule that does not exist changes nothing, so
+			// no instance need read the rules again.
+			rev := a.shared.Revision(revision)
+			if ok, err := a.Delete(ctx, "f-00000000"); ok || err != nil {
+				t.Errorf("Delete of an unknown rule = %v, %v", ok, err)
+			}
+			if err := b.shared.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if a.shared.Revision(revision) != rev || b.shared.Revision(revision) != rev {
+				t.Error("a Delete that found nothing changed the rules' revision")
+			}
+		})
+	}
+}
+
+// TestSpentRuleCostsOneWrite: an instance whose view shows count left on
+// a rule that another instance spent pays one write to learn it, not one
+// per request; requests that match no rule write nothing.
+func TestSpentRuleCostsOneWrite(t *testing.T) {
+	t.Parallel()
+	for name, open := range topologies {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ins := open(t, 2)
+			a, b := ins[0], ins[1]
+			mustAdd(t, a, Spec{Operation: "ListRoots", Error: "TooManyRequestsException", Count: ptr(2)})
+			if call(t, b, orgapi.Service, "ListRoots") == nil || call(t, a, orgapi.Service, "ListRoots") == nil {
+				t.Fatal("the rule did not fire on b and then on a")
+			}
+			// b's view still shows one count left.
+			n := writes(b)
+			for i := range 5 {
+				if e := call(t, b, orgapi.Service, "ListRoots"); e != nil {
+					t.Fatalf("request %d after the count was spent: %v", i+1, e)
+				}
+			}
+			if got := writes(b) - n; got != 1 {
+				t.Errorf("b made %d writes in 5 requests after a spent the rule, want 1", got)
+			}
+			n = writes(a)
+			for range 5 {
+				call(t, a, orgapi.Service, "DescribeOrganization")
+			}
+			if got := writes(a) - n; got != 0 {
+				t.Errorf("5 requests no rule matches made %d writes", got)
+			}
+		})
+	}
 }
 
 // TestCountAcrossInstances fires one rule from many goroutines spread
 // over several instances: the rule fails exactly its count of requests.
 func TestCountAcrossInstances(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]instances{"one store": oneStore, "postgres": postgresInstances} {
+	for name, open := range topologies {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ins := open(t, 3)
@@ -415,7 +513,7 @@ func TestCountAcrossInstances(t *testing.T) {
 				wg.Go(func() {
 					in := ins[g%len(ins)]
 					for range 5 {
-						e, err := in.Inject(context.Background(), orgapi.Service, orgapi.Service.Operation("ListRoots"), "111111111111")
+						e, err := inject(context.Background(), in, orgapi.Service, orgapi.Service.Operation("ListRoots"))
 						if err != nil {
 							t.Error(err)
 							return
