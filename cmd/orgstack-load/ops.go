@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -373,7 +374,7 @@ func awaitAccount(ctx context.Context, orgs *organizations.Client, requestID str
 // volumesPerCall is how many volumes one generate call of the inventory's
 // admin API makes; several smaller calls keep the server's memory for one
 // transaction small.
-const volumesPerCall = 10000
+const volumesPerCall = 2000
 
 // prepareAutomation gives Compute Optimizer trusted access, opts the
 // management account in, associates every member and generates the
@@ -397,11 +398,17 @@ func prepareAutomation(ctx context.Context, cfg config, c *clients, st *state, l
 		}
 	}
 	log("generating %d volumes over %d accounts...", cfg.volumes, len(st.accounts))
-	for seed, left := 1, cfg.volumes; left > 0; seed++ {
+	regions := []string{"us-east-1", "eu-west-1"}
+	for call, left := 0, cfg.volumes; left > 0; call++ {
 		n := min(left, volumesPerCall)
 		left -= n
+		// The inventory deals a call's volumes to its accounts in turn,
+		// from the first; starting each call where the last one stopped,
+		// and in the other Region, spreads the fleet evenly.
+		from := call * volumesPerCall % len(st.accounts)
+		accts := append(slices.Clone(st.accounts[from:]), st.accounts[:from]...)
 		status, err := admin(ctx, cfg.endpoints[0], "POST", "/_orgstack/inventory/generate", map[string]any{
-			"accountIds": st.accounts, "regions": []string{"us-east-1", "eu-west-1"}, "volumes": n, "seed": seed,
+			"accountIds": accts, "regions": []string{regions[call%2]}, "volumes": n, "seed": call + 1,
 		}, nil)
 		// The same seed makes the same volume ids: a conflict means this
 		// part of the fleet is there from an earlier run.

@@ -21,12 +21,17 @@ import (
 // is immutable), and slices only of such elements, as fields, which the
 // copy clones. Callers may change what they get, as with a fresh decode.
 
-// memoBudget bounds the bytes of keys all memos hold together (what they
-// take in memory is about three times that); when they would hold more,
-// they all start again empty. Some 15,000 records of the usual size fit.
-const memoBudget = 4 << 20
+// memoBudget bounds the memory all memos take together, as estimated by
+// memoSize; when they would take more, they all start again empty. Some
+// 12,000 records of the usual size fit.
+const memoBudget = 8 << 20
 
-// memoBytes is what the memos hold, against memoBudget.
+// memoSize estimates what an entry for stored bytes b takes: the key, the
+// decoded value's strings (about as long), the value itself and the map's
+// slot.
+func memoSize(b []byte) int64 { return int64(2*len(b) + 128) }
+
+// memoBytes is what the memos take, against memoBudget.
 var memoBytes atomic.Int64
 
 // memo is one type's decoded records.
@@ -86,7 +91,7 @@ func decode[T any](b []byte) (*T, error) {
 		m.vals[string(b)] = kept
 	}
 	m.mu.Unlock()
-	if !dup && memoBytes.Add(int64(len(b))) > memoBudget {
+	if !dup && memoBytes.Add(memoSize(b)) > memoBudget {
 		forgetAll()
 	}
 	return v, nil

@@ -25,8 +25,8 @@ type cache struct {
 
 	mu      sync.Mutex
 	entries map[string]cached
-	bytes   int
-	budget  int // bytes of values kept before eviction
+	bytes   int // the memory the entries take, as size estimates
+	budget  int // bytes kept before eviction
 }
 
 // cached is a value, or the knowledge that the key does not exist.
@@ -35,9 +35,23 @@ type cached struct {
 	found bool
 }
 
-// defaultCacheBudget bounds the values kept: enough for every account and
-// OU of a large organization, well inside the memory orgstack aims for.
-const defaultCacheBudget = 32 << 20
+// defaultCacheBudget bounds the memory the entries take: the records a call
+// reads (account, membership, organization, parents, tags) of tens of
+// thousands of accounts, well inside the memory orgstack aims for.
+const defaultCacheBudget = 16 << 20
+
+// entryOverhead is what an entry takes besides its key's and value's bytes:
+// the map's slot, the string and slice headers and the rounding of the two
+// allocations, about.
+const entryOverhead = 96
+
+func entrySize(k string, e cached) int { return len(k) + len(e.value) + entryOverhead }
+
+// bulkWrite is the number of changed keys above which a commit updates only
+// the entries the cache has rather than adding all it wrote: a bulk load
+// (generated volumes, a reset) would otherwise push out the records that
+// calls keep reading, for values that may never be read.
+const bulkWrite = 256
 
 func newCache(budget int) *cache {
 	return &cache{entries: make(map[string]cached), budget: budget}
@@ -58,11 +72,15 @@ func (c *cache) get(k string) (cached, bool) {
 func (c *cache) put(k string, e cached) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putLocked(k, e)
+}
+
+func (c *cache) putLocked(k string, e cached) {
 	if old, ok := c.entries[k]; ok {
-		c.bytes -= len(k) + len(old.value)
+		c.bytes -= entrySize(k, old)
 	}
 	c.entries[k] = e
-	c.bytes += len(k) + len(e.value)
+	c.bytes += entrySize(k, e)
 	if c.bytes > c.budget {
 		c.evictLocked()
 	}
@@ -77,7 +95,7 @@ func (c *cache) evictLocked() {
 			return
 		}
 		delete(c.entries, k)
-		c.bytes -= len(k) + len(e.value)
+		c.bytes -= entrySize(k, e)
 	}
 }
 
@@ -85,6 +103,7 @@ func (c *cache) evictLocked() {
 // holds the fence exclusively.
 func (c *cache) apply(w *writeSet) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if w.cleared {
 		c.entries = make(map[string]cached)
 		c.bytes = 0
@@ -93,13 +112,15 @@ func (c *cache) apply(w *writeSet) {
 		for k, e := range c.entries {
 			if strings.HasPrefix(k, p) {
 				delete(c.entries, k)
-				c.bytes -= len(k) + len(e.value)
+				c.bytes -= entrySize(k, e)
 			}
 		}
 	}
-	c.mu.Unlock()
+	bulk := len(w.changes) > bulkWrite
 	for k, e := range w.changes {
-		c.put(k, e)
+		if _, ok := c.entries[k]; ok || !bulk {
+			c.putLocked(k, e)
+		}
 	}
 }
 

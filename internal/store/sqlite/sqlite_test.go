@@ -621,18 +621,60 @@ func TestCacheFollowsCommits(t *testing.T) {
 }
 
 func TestCacheEvictsOverBudget(t *testing.T) {
-	c := newCache(1000)
+	c := newCache(2000)
 	for i := range 100 {
 		c.put(cacheKey("b", strconv.Itoa(i)), cached{value: make([]byte, 50), found: true})
 	}
-	if c.bytes > 1000 {
-		t.Fatalf("cache holds %d bytes, budget 1000", c.bytes)
+	if c.bytes > 2000 {
+		t.Fatalf("cache holds %d bytes, budget 2000", c.bytes)
 	}
 	n := 0
 	for k, e := range c.entries {
-		n += len(k) + len(e.value)
+		n += entrySize(k, e)
 	}
 	if n != c.bytes {
 		t.Fatalf("accounted %d bytes, holds %d", c.bytes, n)
+	}
+}
+
+// TestCacheBulkWrite checks that a commit of many keys updates the entries
+// the cache has but adds none, and that every key reads back as written.
+func TestCacheBulkWrite(t *testing.T) {
+	s := openT(t, Options{Path: tempDB(t)})
+	ctx := t.Context()
+	if err := s.Write(ctx, func(tx store.Tx) error { return tx.Put("b", "k0000", []byte("old")) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.cache.get(cacheKey("b", "k0000")); !ok {
+		t.Fatal("a small write's key is not in the cache")
+	}
+	err := s.Write(ctx, func(tx store.Tx) error {
+		for i := range bulkWrite + 10 {
+			if err := tx.Put("b", fmt.Sprintf("k%04d", i), fmt.Appendf(nil, "new%d", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := s.cache.get(cacheKey("b", "k0000")); !ok || string(e.value) != "new0" {
+		t.Errorf("the cached key after a bulk write: %q, %v; want new0", e.value, ok)
+	}
+	if _, ok := s.cache.get(cacheKey("b", "k0001")); ok {
+		t.Error("a bulk write added a key the cache did not have")
+	}
+	err = s.Read(ctx, func(tx store.Tx) error {
+		for i := range bulkWrite + 10 {
+			v, err := tx.Get("b", fmt.Sprintf("k%04d", i))
+			if err != nil || string(v) != fmt.Sprintf("new%d", i) {
+				return fmt.Errorf("k%04d = %q, %v", i, v, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
