@@ -113,18 +113,17 @@ seed_rss=$(rss "$main_pid")
 
 echo "### Operations: one orgstack, SQLite on disk (default flags), $ACCOUNTS accounts, $VOLUMES volumes"
 echo
-load --endpoint "$main_url" --seed "$ACCOUNTS" --volumes "$VOLUMES" --rounds "$ROUNDS" \
-  --baseline --markdown --each \
+load --endpoint "$main_url" --server-pid "$main_pid" --seed "$ACCOUNTS" --volumes "$VOLUMES" --rounds "$ROUNDS" \
+  --baseline --baseline-process --markdown --each \
   --mix describe-organization,describe-account,list-accounts,create-ou,tag-resource,move-account,list-recommended-actions
 echo
 echo "### Mixes"
 echo
-echo "| mix | throughput | p50 | p99 | max | errors | bare handler | bare p99 | ratio |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-load --endpoint "$main_url" --seed "$ACCOUNTS" --rounds "$ROUNDS" --baseline --markdown \
-  --mix describe-organization=1,describe-account=1 --label "reads: DescribeOrganization + DescribeAccount" --summary
-load --endpoint "$main_url" --seed "$ACCOUNTS" --rounds "$ROUNDS" --baseline --markdown \
-  --mix tag-resource=1,move-account=1 --label "durable writes: TagResource + MoveAccount" --summary
+load --endpoint "$main_url" --server-pid "$main_pid" --seed "$ACCOUNTS" --rounds "$ROUNDS" --baseline --baseline-process --markdown \
+  --mix describe-organization=1,describe-account=1 --label "reads: DescribeOrganization + DescribeAccount"
+echo
+load --endpoint "$main_url" --server-pid "$main_pid" --seed "$ACCOUNTS" --rounds "$ROUNDS" --baseline --baseline-process --markdown \
+  --mix tag-resource=1,move-account=1 --label "durable writes: TagResource + MoveAccount"
 echo
 stop "$main_pid"
 
@@ -169,18 +168,18 @@ fi
 MIX=describe-organization=3,describe-account=3,list-accounts-page=1,tag-resource=1,move-account=1,create-ou=1
 echo "### One store, one or three instances: $SCALE_ACCOUNTS accounts, mix $MIX"
 echo
-echo "| setup | throughput | p50 | p99 | max | errors |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| setup | throughput | p50 | p99 | max | errors | CPU/op (clients and orgstack; PostgreSQL not counted) |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 start sqlite --data-dir "$work/scale-sqlite"
 p=$last_pid
-load --endpoint "$last_url" --seed "$SCALE_ACCOUNTS" --mix "$MIX" --markdown --summary --label "1 orgstack, SQLite"
+load --endpoint "$last_url" --server-pid "$p" --seed "$SCALE_ACCOUNTS" --mix "$MIX" --markdown --summary --label "1 orgstack, SQLite"
 stop "$p"
 if [ -n "$PG" ] && command -v psql >/dev/null && psql "$PG/postgres" -qAt -c 'SELECT 1' >/dev/null 2>&1; then
   pg_fresh
   url="$PG/$PGDB?sslmode=disable"
   start pg1 --store "$url"
   p=$last_pid
-  load --endpoint "$last_url" --seed "$SCALE_ACCOUNTS" --mix "$MIX" --markdown --summary --label "1 orgstack, PostgreSQL"
+  load --endpoint "$last_url" --server-pid "$p" --seed "$SCALE_ACCOUNTS" --mix "$MIX" --markdown --summary --label "1 orgstack, PostgreSQL"
   stop "$p"
   eps=()
   three=()
@@ -189,12 +188,12 @@ if [ -n "$PG" ] && command -v psql >/dev/null && psql "$PG/postgres" -qAt -c 'SE
     three+=("$last_pid")
     eps+=("$last_url")
   done
-  load --endpoint "$(IFS=,; echo "${eps[*]}")" --seed "$SCALE_ACCOUNTS" --mix "$MIX" --markdown --summary \
+  load --endpoint "$(IFS=,; echo "${eps[*]}")" --server-pid "$(IFS=,; echo "${three[*]}")" --seed "$SCALE_ACCOUNTS" --mix "$MIX" --markdown --summary \
     --label "3 orgstack, one PostgreSQL, requests in turn"
   for p in "${three[@]}"; do stop "$p"; done
   psql "$PG/postgres" -qAt -c "DROP DATABASE IF EXISTS $PGDB" >&2
 else
-  echo "| PostgreSQL rows skipped: no server at $PG (set PERF_PG) | | | | | |"
+  echo "| PostgreSQL rows skipped: no server at $PG (set PERF_PG) | | | | | | |"
 fi
 echo
 echo "- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

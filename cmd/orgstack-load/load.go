@@ -23,11 +23,14 @@ type config struct {
 	volumes     int
 	management  string
 	baseline    bool
-	each        bool
-	markdown    bool
-	rounds      int
-	label       string
-	summary     bool
+	// baselineProcess also runs the bare handler in a process of its own.
+	baselineProcess bool
+	each            bool
+	markdown        bool
+	rounds          int
+	label           string
+	summary         bool
+	serverPIDs      []int // orgstack processes whose CPU time the report counts
 }
 
 // weighted is one operation of the mix with its share.
@@ -81,15 +84,46 @@ func pick(mix []weighted, r *rand.Rand) operation {
 	return mix[len(mix)-1].op
 }
 
+// A baseline is a bare handler answering the bytes orgstack answered.
+type baseline struct {
+	name string // in reports
+	// start serves the recorded responses and returns the URL, the
+	// processes besides this one whose CPU time the handler spends, and
+	// how to stop it.
+	start func(rec *recorder) (url string, pids []int, stop func(), err error)
+}
+
+var (
+	// inProcess is the bare handler of the issue that asked for the tool:
+	// in this process, with the clients.
+	inProcess = baseline{name: "bare handler", start: func(rec *recorder) (string, []int, func(), error) {
+		url, stop, err := rec.serve()
+		return url, nil, stop, err
+	}}
+	// ownProcess is the same handler in a process of its own, as orgstack
+	// is: it pays, as orgstack does, for requests and answers crossing
+	// from one process to another.
+	ownProcess = baseline{name: "bare process", start: func(rec *recorder) (string, []int, func(), error) {
+		return rec.serveProcess()
+	}}
+)
+
 // load prepares the organization, then runs the mix (or, with --each,
-// each operation of it on its own) against orgstack and, with --baseline,
-// against the bare handler, and prints the reports.
+// each operation of it on its own) against orgstack and the baselines,
+// and prints the reports.
 func load(ctx context.Context, cfg config, mix []weighted, out, progress io.Writer) error {
 	log := func(format string, args ...any) { fmt.Fprintf(progress, format+"\n", args...) }
 	for _, w := range mix {
 		if w.op.automation && cfg.volumes == 0 {
 			return fmt.Errorf("--mix: %s needs --volumes (Automation over simulated EBS volumes)", w.op.name)
 		}
+	}
+	var bases []baseline
+	if cfg.baseline {
+		bases = append(bases, inProcess)
+	}
+	if cfg.baselineProcess {
+		bases = append(bases, ownProcess)
 	}
 	rec := newRecorder()
 	setup := newClients(cfg.endpoints, cfg.management, newTransport(cfg.concurrency))
@@ -108,44 +142,45 @@ func load(ctx context.Context, cfg config, mix []weighted, out, progress io.Writ
 	}
 	var table []row
 	for _, m := range runs {
-		// Warm up through the recorder: the bare handler answers these bytes.
+		// Warm up through the recorder: the bare handlers answer these bytes.
 		warm := newClients(cfg.endpoints, cfg.management, rec.wrap(newTransport(cfg.concurrency)))
 		if err := warmUp(ctx, m, warm, st); err != nil {
 			return err
 		}
-		got, base := &result{}, (*result)(nil)
-		if cfg.baseline {
-			base = &result{}
-		}
+		got := &result{}
+		based := make([]*result, len(bases))
 		for round := range cfg.rounds {
-			// With several rounds orgstack and the bare handler take turns,
-			// so that a change in the machine's load meanwhile (other
-			// processes) falls on both alike.
+			// With several rounds orgstack and the bare handlers take
+			// turns, so that a change in the machine's load meanwhile
+			// (other processes) falls on all alike.
 			log("orgstack: %s, %d clients for %s (round %d of %d)", mixName(m), cfg.concurrency, cfg.duration, round+1, cfg.rounds)
-			got.merge(runMix(ctx, cfg, m, st, newClients(cfg.endpoints, cfg.management, newTransport(cfg.concurrency)), progress))
-			if cfg.baseline {
-				url, stopBare, err := rec.serve()
+			got.merge(runMix(ctx, cfg, m, st, newClients(cfg.endpoints, cfg.management, newTransport(cfg.concurrency)), cfg.serverPIDs, progress))
+			for i, b := range bases {
+				url, pids, stop, err := b.start(rec)
 				if err != nil {
-					return fmt.Errorf("baseline: %w", err)
+					return fmt.Errorf("%s: %w", b.name, err)
 				}
-				log("bare net/http handler answering the same bytes: %d clients for %s", cfg.concurrency, cfg.duration)
-				base.merge(runMix(ctx, cfg, m, st, newClients([]string{url}, cfg.management, newTransport(cfg.concurrency)), progress))
-				stopBare()
+				log("%s answering the same bytes: %d clients for %s", b.name, cfg.concurrency, cfg.duration)
+				if based[i] == nil {
+					based[i] = &result{}
+				}
+				based[i].merge(runMix(ctx, cfg, m, st, newClients([]string{url}, cfg.management, newTransport(cfg.concurrency)), pids, progress))
+				stop()
 			}
 		}
 		got.sort()
-		if base != nil {
-			base.sort()
+		for _, b := range based {
+			b.sort()
 		}
 		if !cfg.markdown {
 			got.print(out, "orgstack")
-			if base != nil {
-				base.print(out, "baseline")
-				fmt.Fprintf(out, "\nratio to baseline: %.0f%% of the bare handler's throughput (%.0f vs %.0f ops/s)\n\n",
-					100*got.throughput()/base.throughput(), got.throughput(), base.throughput())
+			for i, b := range based {
+				b.print(out, bases[i].name)
+				fmt.Fprintf(out, "\nratio to the %s: %.0f%% of its throughput (%.0f vs %.0f ops/s)\n\n",
+					bases[i].name, 100*got.throughput()/b.throughput(), got.throughput(), b.throughput())
 			}
 		}
-		table = append(table, rows(m, got, base, cfg.label)...)
+		table = append(table, rows(m, got, based, cfg.label)...)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -154,7 +189,7 @@ func load(ctx context.Context, cfg config, mix []weighted, out, progress io.Writ
 		table = table[:1]
 	}
 	if cfg.markdown {
-		printTable(out, table, cfg.baseline, !cfg.summary)
+		printTable(out, table, bases, !cfg.summary, len(cfg.serverPIDs) > 0)
 	}
 	return nil
 }
@@ -177,6 +212,7 @@ func warmUp(ctx context.Context, mix []weighted, c *clients, st *state) error {
 // result is what one run measured.
 type result struct {
 	elapsed time.Duration
+	cpu     cpuTimes
 	byOp    map[string][]time.Duration // sorted once the run is over
 	errors  map[string]int
 	sample  map[string]string // one error message per operation
@@ -188,6 +224,8 @@ func (r *result) merge(o *result) {
 		r.byOp, r.errors, r.sample = map[string][]time.Duration{}, map[string]int{}, map[string]string{}
 	}
 	r.elapsed += o.elapsed
+	r.cpu.self += o.cpu.self
+	r.cpu.others += o.cpu.others
 	for n, l := range o.byOp {
 		r.byOp[n] = append(r.byOp[n], l...)
 	}
@@ -234,6 +272,13 @@ func (r *result) print(out io.Writer, label string) {
 			fmtDur(pct(l, 50)), fmtDur(pct(l, 90)), fmtDur(pct(l, 99)), fmtDur(pct(l, 100)), r.errors[n])
 	}
 	fmt.Fprintf(out, "%-10s %-30s %9d %9.0f\n", "", "all", r.total(), r.throughput())
+	if n := r.total(); n > 0 {
+		fmt.Fprintf(out, "CPU time per operation: this process (clients) %s", fmtDur(perOp(r.cpu.self, n)))
+		if r.cpu.others > 0 {
+			fmt.Fprintf(out, ", orgstack %s", fmtDur(perOp(r.cpu.others, n)))
+		}
+		fmt.Fprintln(out)
+	}
 	for n, msg := range r.sample {
 		fmt.Fprintf(out, "  %s error, e.g.: %s\n", n, msg)
 	}
@@ -267,7 +312,8 @@ func fmtDur(d time.Duration) string {
 
 // runMix runs the mix from cfg.concurrency clients for cfg.duration and
 // writes a progress line each second.
-func runMix(ctx context.Context, cfg config, mix []weighted, st *state, c *clients, progress io.Writer) *result {
+// The CPU time of this process and of the processes pids is measured too.
+func runMix(ctx context.Context, cfg config, mix []weighted, st *state, c *clients, pids []int, progress io.Writer) *result {
 	ctx, cancel := context.WithTimeout(ctx, cfg.duration)
 	defer cancel()
 	var (
@@ -276,6 +322,8 @@ func runMix(ctx context.Context, cfg config, mix []weighted, st *state, c *clien
 		count atomic.Int64
 		wg    sync.WaitGroup
 	)
+	clock := cpuClock{pids: pids}
+	cpu0, cpuErr := clock.read()
 	start := time.Now()
 	for w := range cfg.concurrency {
 		wg.Go(func() {
@@ -320,6 +368,9 @@ func runMix(ctx context.Context, cfg config, mix []weighted, st *state, c *clien
 		select {
 		case <-done:
 			res.elapsed = time.Since(start)
+			if cpu1, err := clock.read(); err == nil && cpuErr == nil {
+				res.cpu = cpu1.sub(cpu0)
+			}
 			fmt.Fprint(progress, "\r\033[K")
 			return res
 		case <-tick.C:
@@ -335,42 +386,62 @@ type row struct {
 	ops           float64 // per second
 	p50, p99, max time.Duration
 	errors        int
-	base          float64 // the bare handler's ops per second, 0 without --baseline
-	baseP99       time.Duration
 	unit          string
+	// cpu is the CPU time per operation of the clients and orgstack.
+	cpu   time.Duration
+	bases []baseRow
+}
+
+// baseRow is what a baseline measured for a row.
+type baseRow struct {
+	ops float64
+	p99 time.Duration
+	cpu time.Duration // of the clients and the bare handler
+}
+
+// perOp divides CPU time by a count of operations.
+func perOp(d time.Duration, n int) time.Duration {
+	if n == 0 {
+		return -1
+	}
+	return d / time.Duration(n)
 }
 
 // rows turns a run into table rows: the mix as a whole when it has
-// several operations, and each operation and sub-measurement.
-func rows(mix []weighted, got, base *result, label string) []row {
+// several operations (or a label), and each operation and sub-measurement.
+func rows(mix []weighted, got *result, bases []*result, label string) []row {
 	var out []row
+	// With several operations in a run, the CPU time cannot be told
+	// apart by operation: only the row of the whole mix gets it.
+	single := len(mix) == 1
 	add := func(name, key, unit string) {
 		l := got.byOp[key]
-		r := row{name: name, ops: got.rate(key), p50: pct(l, 50), p99: pct(l, 99), max: pct(l, 100), errors: got.errors[key], unit: unit}
-		if base != nil {
-			r.base, r.baseP99 = base.rate(key), pct(base.byOp[key], 99)
+		r := row{name: name, ops: got.rate(key), p50: pct(l, 50), p99: pct(l, 99), max: pct(l, 100), errors: got.errors[key], unit: unit, cpu: -1}
+		if single {
+			r.cpu = perOp(got.cpu.self+got.cpu.others, len(l))
+		}
+		for _, b := range bases {
+			br := baseRow{ops: b.rate(key), p99: pct(b.byOp[key], 99), cpu: -1}
+			if single {
+				br.cpu = perOp(b.cpu.self+b.cpu.others, len(b.byOp[key]))
+			}
+			r.bases = append(r.bases, br)
 		}
 		out = append(out, r)
 	}
 	if len(mix) > 1 || label != "" {
-		var all, baseAll []time.Duration
-		errs := 0
-		for _, w := range mix {
-			all = append(all, got.byOp[w.op.name]...)
-			errs += got.errors[w.op.name]
-			if base != nil {
-				baseAll = append(baseAll, base.byOp[w.op.name]...)
-			}
-		}
-		slices.Sort(all)
-		slices.Sort(baseAll)
 		name := label
 		if name == "" {
 			name = "mix " + mixName(mix)
 		}
-		r := row{name: name, ops: got.throughput(), p50: pct(all, 50), p99: pct(all, 99), max: pct(all, 100), errors: errs, unit: "ops/s"}
-		if base != nil {
-			r.base, r.baseP99 = base.throughput(), pct(baseAll, 99)
+		r := row{name: name, ops: got.throughput(), unit: "ops/s", cpu: perOp(got.cpu.self+got.cpu.others, got.total())}
+		r.p50, r.p99, r.max = mixPercentiles(mix, got)
+		for _, w := range mix {
+			r.errors += got.errors[w.op.name]
+		}
+		for _, b := range bases {
+			_, p99, _ := mixPercentiles(mix, b)
+			r.bases = append(r.bases, baseRow{ops: b.throughput(), p99: p99, cpu: perOp(b.cpu.self+b.cpu.others, b.total())})
 		}
 		out = append(out, r)
 	}
@@ -387,25 +458,61 @@ func rows(mix []weighted, got, base *result, label string) []row {
 	return out
 }
 
-func printTable(out io.Writer, table []row, baseline, header bool) {
-	switch {
-	case !header:
-	case baseline:
-		fmt.Fprintln(out, "| operation | throughput | p50 | p99 | max | errors | bare handler | bare p99 | ratio |")
-		fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-	default:
-		fmt.Fprintln(out, "| operation | throughput | p50 | p99 | max | errors |")
-		fmt.Fprintln(out, "|---|---:|---:|---:|---:|---:|")
+// mixPercentiles are the p50, p99 and maximum over every operation of the mix.
+func mixPercentiles(mix []weighted, r *result) (p50, p99, max time.Duration) {
+	var all []time.Duration
+	for _, w := range mix {
+		all = append(all, r.byOp[w.op.name]...)
+	}
+	slices.Sort(all)
+	return pct(all, 50), pct(all, 99), pct(all, 100)
+}
+
+// printTable prints the rows in Markdown: orgstack's figures, then each
+// baseline's and the ratio to it; with cpu, also the CPU time per
+// operation of each side and the ratio of those.
+func printTable(out io.Writer, table []row, bases []baseline, header, cpu bool) {
+	if header {
+		cols := []string{"operation", "throughput", "p50", "p99", "max", "errors"}
+		if cpu {
+			cols = append(cols, "CPU/op")
+		}
+		for _, b := range bases {
+			cols = append(cols, b.name, b.name+" p99")
+			if cpu {
+				cols = append(cols, b.name+" CPU/op")
+			}
+			cols = append(cols, "ratio to "+b.name)
+			if cpu {
+				cols = append(cols, "CPU ratio to "+b.name)
+			}
+		}
+		fmt.Fprintln(out, "| "+strings.Join(cols, " | ")+" |")
+		fmt.Fprintln(out, "|---"+strings.Repeat("|---:", len(cols)-1)+"|")
 	}
 	for _, r := range table {
-		fmt.Fprintf(out, "| %s | %.0f %s | %s | %s | %s | %d |", r.name, r.ops, r.unit, fmtDur(r.p50), fmtDur(r.p99), fmtDur(r.max), r.errors)
-		if baseline {
-			ratio := "-"
-			if r.base > 0 {
-				ratio = fmt.Sprintf("%.0f%%", 100*r.ops/r.base)
-			}
-			fmt.Fprintf(out, " %.0f %s | %s | %s |", r.base, r.unit, fmtDur(r.baseP99), ratio)
+		cells := []string{r.name, fmt.Sprintf("%.0f %s", r.ops, r.unit), fmtDur(r.p50), fmtDur(r.p99), fmtDur(r.max), fmt.Sprint(r.errors)}
+		if cpu {
+			cells = append(cells, fmtDur(r.cpu))
 		}
-		fmt.Fprintln(out)
+		for _, b := range r.bases {
+			cells = append(cells, fmt.Sprintf("%.0f %s", b.ops, r.unit), fmtDur(b.p99))
+			if cpu {
+				cells = append(cells, fmtDur(b.cpu))
+			}
+			cells = append(cells, percent(r.ops, b.ops))
+			if cpu {
+				cells = append(cells, percent(float64(b.cpu), float64(r.cpu)))
+			}
+		}
+		fmt.Fprintln(out, "| "+strings.Join(cells, " | ")+" |")
 	}
+}
+
+// percent is a/b as a percentage, or "-" when either is unknown.
+func percent(a, b float64) string {
+	if a <= 0 || b <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", 100*a/b)
 }

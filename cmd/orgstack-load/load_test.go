@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,19 @@ import (
 	"github.com/orgstack/orgstack/internal/app"
 	"github.com/orgstack/orgstack/internal/store/sqlite"
 )
+
+// TestMain lets the test binary be the bare process that --baseline-process
+// starts, as the tool itself would be.
+func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == "--serve-recorded" {
+		if err := serveRecordedFile(os.Args[2], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // newServer starts an in-process orgstack on a throwaway store.
 func newServer(t *testing.T) string {
@@ -46,7 +61,7 @@ func TestEveryOperation(t *testing.T) {
 	}
 	cfg := config{
 		endpoints: []string{url, url}, mix: "", concurrency: 2, duration: 200 * time.Millisecond,
-		seed: 30, volumes: 300, management: "100000000001", baseline: true, each: true, markdown: true, rounds: 1,
+		seed: 30, volumes: 300, management: "100000000001", baseline: true, baselineProcess: true, each: true, markdown: true, rounds: 1,
 	}
 	var out, progress bytes.Buffer
 	if err := load(context.Background(), cfg, mix, &out, &progress); err != nil {
@@ -64,9 +79,17 @@ func TestEveryOperation(t *testing.T) {
 			t.Errorf("no row for %s in\n%s", op.name, table)
 			continue
 		}
-		// Columns: name, throughput, p50, p99, max, errors, ...
-		if cols := strings.Split(row, "|"); strings.TrimSpace(cols[6]) != "0" {
-			t.Errorf("%s had errors: %s", op.name, row)
+		// Columns: name, throughput, p50, p99, max, errors, then two
+		// baselines with a throughput, a p99 and a ratio each.
+		cols := strings.Split(row, "|")
+		if len(cols) != 14 || strings.TrimSpace(cols[6]) != "0" {
+			t.Errorf("%s: %s", op.name, row)
+			continue
+		}
+		for _, ratio := range []string{cols[9], cols[12]} {
+			if !strings.HasSuffix(strings.TrimSpace(ratio), "%") {
+				t.Errorf("%s: no ratio to a baseline in %s", op.name, row)
+			}
 		}
 	}
 	if !strings.Contains(table, "| ListAccounts (full walk), per page |") {
