@@ -17,9 +17,10 @@ import (
 // new bytes, hence a new key — and it works the same over every engine.
 //
 // Only types that a copy fully separates from the memo take part: no
-// pointers, maps, interfaces or channels (time.Time aside, whose location
-// is immutable), and slices only of such elements, as fields, which the
-// copy clones. Callers may change what they get, as with a fresh decode.
+// pointers, interfaces or channels (time.Time aside, whose location is
+// immutable), and slices and maps only of such elements, as fields, which
+// the copy clones. Callers may change what they get, as with a fresh
+// decode.
 
 // memoBudget bounds the memory all memos take together, as estimated by
 // memoSize; when they would take more, they all start again empty. Some
@@ -36,8 +37,9 @@ var memoBytes atomic.Int64
 
 // memo is one type's decoded records.
 type memo struct {
-	// slices are the index paths of the slice fields a copy clones.
-	slices [][]int
+	// clones are the index paths of the slice and map fields a copy
+	// clones.
+	clones [][]int
 
 	mu   sync.RWMutex
 	vals map[string]any // the stored bytes -> a *T never handed out
@@ -54,15 +56,18 @@ func memoFor(t reflect.Type) *memo {
 		return m.(*memo)
 	}
 	m := noMemo
-	if slices, ok := copyable(t); ok {
-		m = &memo{slices: slices, vals: map[string]any{}}
+	if clones, ok := copyable(t); ok {
+		m = &memo{clones: clones, vals: map[string]any{}}
 	}
 	actual, _ := memos.LoadOrStore(t, m)
 	return actual.(*memo)
 }
 
-// decode unmarshals b into a new T, from the memo when it can.
-func decode[T any](b []byte) (*T, error) {
+// decode unmarshals b into a new T, from the memo when it can. remember
+// says whether a record the memo lacks goes into it: point reads do,
+// for the records calls read again and again; scans do not, so that going
+// once over many records does not push those out.
+func decode[T any](b []byte, remember bool) (*T, error) {
 	v := new(T)
 	m := memoFor(reflect.TypeFor[T]())
 	if m == noMemo {
@@ -76,15 +81,18 @@ func decode[T any](b []byte) (*T, error) {
 	m.mu.RUnlock()
 	if ok {
 		*v = *src.(*T)
-		m.cloneSlices(v)
+		m.cloneRefs(v)
 		return v, nil
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return nil, err
 	}
+	if !remember {
+		return v, nil
+	}
 	kept := new(T)
 	*kept = *v
-	m.cloneSlices(kept)
+	m.cloneRefs(kept)
 	m.mu.Lock()
 	_, dup := m.vals[string(b)]
 	if !dup {
@@ -110,50 +118,61 @@ func forgetAll() {
 	memoBytes.Store(0)
 }
 
-// cloneSlices gives the struct *p slices of its own, in place of those it
-// shares with the value it was copied from.
-func (m *memo) cloneSlices(p any) {
-	if len(m.slices) == 0 {
+// cloneRefs gives the struct *p slices and maps of its own, in place of
+// those it shares with the value it was copied from.
+func (m *memo) cloneRefs(p any) {
+	if len(m.clones) == 0 {
 		return
 	}
 	v := reflect.ValueOf(p).Elem()
-	for _, path := range m.slices {
-		s := v.FieldByIndex(path)
-		if s.IsNil() {
+	for _, path := range m.clones {
+		f := v.FieldByIndex(path)
+		if f.IsNil() {
 			continue
 		}
-		c := reflect.MakeSlice(s.Type(), s.Len(), s.Len())
-		reflect.Copy(c, s)
-		s.Set(c)
+		switch f.Kind() {
+		case reflect.Slice:
+			c := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+			reflect.Copy(c, f)
+			f.Set(c)
+		case reflect.Map:
+			c := reflect.MakeMapWithSize(f.Type(), f.Len())
+			for it := f.MapRange(); it.Next(); {
+				c.SetMapIndex(it.Key(), it.Value())
+			}
+			f.Set(c)
+		}
 	}
 }
 
 var timeType = reflect.TypeFor[time.Time]()
 
 // copyable says whether a plain copy of a value of type t, with the slices
-// at the returned field paths cloned, shares nothing mutable with it.
-func copyable(t reflect.Type) (slices [][]int, ok bool) {
+// and maps at the returned field paths cloned, shares nothing mutable with
+// it.
+func copyable(t reflect.Type) (clones [][]int, ok bool) {
 	if t.Kind() != reflect.Struct || t == timeType {
 		return nil, flat(t)
 	}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		switch {
-		case f.Type.Kind() == reflect.Slice && flat(f.Type.Elem()):
-			slices = append(slices, []int{i})
+		case f.Type.Kind() == reflect.Slice && flat(f.Type.Elem()),
+			f.Type.Kind() == reflect.Map && flat(f.Type.Key()) && flat(f.Type.Elem()):
+			clones = append(clones, []int{i})
 		case f.Type.Kind() == reflect.Struct && f.Type != timeType:
 			inner, ok := copyable(f.Type)
 			if !ok {
 				return nil, false
 			}
 			for _, p := range inner {
-				slices = append(slices, append([]int{i}, p...))
+				clones = append(clones, append([]int{i}, p...))
 			}
 		case !flat(f.Type):
 			return nil, false
 		}
 	}
-	return slices, true
+	return clones, true
 }
 
 // flat says whether a plain copy of a value of type t shares nothing

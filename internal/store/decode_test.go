@@ -30,6 +30,7 @@ type withSlices struct {
 	Sub   struct {
 		More []int `json:"more"`
 	} `json:"sub"`
+	Limits map[string]int `json:"limits"`
 }
 
 func TestCopyable(t *testing.T) {
@@ -39,15 +40,18 @@ func TestCopyable(t *testing.T) {
 		slices [][]int
 	}{
 		{flatRecord{}, true, nil},
-		{withSlices{}, true, [][]int{{1}, {2}, {3}, {4, 0}}},
+		{withSlices{}, true, [][]int{{1}, {2}, {3}, {4, 0}, {5}}},
 		{time.Time{}, true, nil},
 		{int64(0), true, nil},
-		{struct{ M map[string]string }{}, false, nil},
+		{struct{ M map[string]string }{}, true, [][]int{{0}}},
+		{struct{ M map[string][]string }{}, false, nil},
+		{struct{ M map[string]*int }{}, false, nil},
 		{struct{ P *int }{}, false, nil},
 		{struct{ X any }{}, false, nil},
 		{struct{ S [][]string }{}, false, nil},
 		{struct{ S []*int }{}, false, nil},
-		{struct{ Inner struct{ M map[int]int } }{}, false, nil},
+		{struct{ Inner struct{ M map[int]int } }{}, true, [][]int{{0, 0}}},
+		{struct{ Inner struct{ P *int } }{}, false, nil},
 		{[]string{}, false, nil},
 	}
 	for _, tt := range tests {
@@ -63,7 +67,7 @@ func TestCopyable(t *testing.T) {
 // its value, slices included, reaches no other caller.
 func TestDecodeIsUnmarshal(t *testing.T) {
 	docs := [][]byte{
-		[]byte(`{"id":"a","items":[{"name":"x","at":"2026-01-02T03:04:05Z"}],"raw":"AQI=","tags":["t"],"sub":{"more":[1,2]}}`),
+		[]byte(`{"id":"a","items":[{"name":"x","at":"2026-01-02T03:04:05Z"}],"raw":"AQI=","tags":["t"],"sub":{"more":[1,2]},"limits":{"a":1,"b":2}}`),
 		[]byte(`{"id":"b","items":[],"tags":null}`),
 		[]byte(`{"id":"c"}`),
 	}
@@ -73,7 +77,7 @@ func TestDecodeIsUnmarshal(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 3 {
-			got, err := decode[withSlices](doc)
+			got, err := decode[withSlices](doc, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,13 +98,19 @@ func TestDecodeIsUnmarshal(t *testing.T) {
 			for j := range got.Sub.More {
 				got.Sub.More[j] = -1
 			}
+			for k := range got.Limits {
+				got.Limits[k] = -1
+			}
+			if got.Limits != nil {
+				got.Limits["added"] = 1
+			}
 		}
 	}
-	if _, err := decode[withSlices]([]byte(`{"id":`)); err == nil {
+	if _, err := decode[withSlices]([]byte(`{"id":`), true); err == nil {
 		t.Error("decode of broken JSON succeeded")
 	}
 	// A type that cannot be memoised decodes all the same.
-	got, err := decode[map[string]int]([]byte(`{"a":1}`))
+	got, err := decode[map[string]int]([]byte(`{"a":1}`), true)
 	if err != nil || (*got)["a"] != 1 {
 		t.Errorf("decode of a map = %v, %v", got, err)
 	}
@@ -114,7 +124,7 @@ func TestDecodeMemoBudget(t *testing.T) {
 	}
 	for i := range 2 * memoBudget / len(pad) {
 		doc := fmt.Appendf(nil, `{"id":"%d-%s"}`, i, pad)
-		if _, err := decode[flatRecord](doc); err != nil {
+		if _, err := decode[flatRecord](doc, true); err != nil {
 			t.Fatal(err)
 		}
 		if n := memoBytes.Load(); n > memoBudget {
@@ -129,7 +139,7 @@ func TestDecodeConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range 2000 {
 				doc := fmt.Appendf(nil, `{"id":"%d","n":%d,"items":[{"name":"%d"}]}`, i%50, i%50, w)
-				got, err := decode[withSlices](doc)
+				got, err := decode[withSlices](doc, true)
 				if err != nil || got.ID != fmt.Sprint(i%50) || got.Items[0].Name != fmt.Sprint(w) {
 					t.Errorf("decode(%s) = %+v, %v", doc, got, err)
 					return
@@ -139,4 +149,20 @@ func TestDecodeConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestScansDoNotFillTheMemo(t *testing.T) {
+	forgetAll()
+	if _, err := decode[flatRecord]([]byte(`{"id":"scanned"}`), false); err != nil {
+		t.Fatal(err)
+	}
+	if n := memoBytes.Load(); n != 0 {
+		t.Errorf("a scan's decode put %d bytes in the memo", n)
+	}
+	if _, err := decode[flatRecord]([]byte(`{"id":"read"}`), true); err != nil {
+		t.Fatal(err)
+	}
+	if n := memoBytes.Load(); n == 0 {
+		t.Error("a point read's decode left the memo empty")
+	}
 }

@@ -91,7 +91,7 @@ func GetJSON[T any](tx Tx, bucket, key string) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := decode[T](b)
+	v, err := decode[T](b, true)
 	if err != nil {
 		return nil, fmt.Errorf("store: decode %s/%s: %w", bucket, key, err)
 	}
@@ -119,7 +119,7 @@ func CreateJSON(tx Tx, bucket, key string, v any) error {
 // ScanJSON decodes each record of a Scan into a T and passes it to fn.
 func ScanJSON[T any](tx Tx, bucket, prefix, after string, limit int, fn func(key string, v *T) error) error {
 	return tx.Scan(bucket, prefix, after, limit, func(key string, b []byte) error {
-		v, err := decode[T](b)
+		v, err := decode[T](b, false)
 		if err != nil {
 			return fmt.Errorf("store: decode %s/%s: %w", bucket, key, err)
 		}
