@@ -164,7 +164,10 @@ func load(ctx context.Context, cfg config, mix []weighted, out, progress io.Writ
 				if based[i] == nil {
 					based[i] = &result{}
 				}
-				based[i].merge(runMix(ctx, cfg, m, st, newClients([]string{url}, cfg.management, newTransport(cfg.concurrency)), pids, progress))
+				// A bare handler changes nothing: what its answers make the
+				// clients believe (where an account now is) must not reach
+				// the state the next orgstack run starts from.
+				based[i].merge(runMix(ctx, cfg, m, st.clone(), newClients([]string{url}, cfg.management, newTransport(cfg.concurrency)), pids, progress))
 				stop()
 			}
 		}

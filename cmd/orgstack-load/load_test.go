@@ -47,9 +47,11 @@ func newServer(t *testing.T) string {
 	return hs.URL
 }
 
-// TestEveryOperation runs each operation of the tool, and its baseline,
-// briefly against orgstack behind two endpoints: the tool must prepare
-// what each needs and every call must succeed.
+// TestEveryOperation runs each operation of the tool, and its baselines,
+// briefly against orgstack behind two endpoints, in two rounds: the tool
+// must prepare what each needs and every call must succeed, in the second
+// round too (a baseline run must not leave the clients believing what its
+// answers said).
 func TestEveryOperation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a server for a few seconds; skipped with -short")
@@ -60,8 +62,8 @@ func TestEveryOperation(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := config{
-		endpoints: []string{url, url}, mix: "", concurrency: 2, duration: 200 * time.Millisecond,
-		seed: 30, volumes: 300, management: "100000000001", baseline: true, baselineProcess: true, each: true, markdown: true, rounds: 1,
+		endpoints: []string{url, url}, mix: "", concurrency: 2, duration: 150 * time.Millisecond,
+		seed: 30, volumes: 300, management: "100000000001", baseline: true, baselineProcess: true, each: true, markdown: true, rounds: 2,
 	}
 	var out, progress bytes.Buffer
 	if err := load(context.Background(), cfg, mix, &out, &progress); err != nil {

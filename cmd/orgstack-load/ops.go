@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -47,6 +48,16 @@ type state struct {
 	parents map[string]string // account -> parent, for MoveAccount
 	moving  map[string]bool   // accounts a MoveAccount is under way for
 	nextOU  int
+}
+
+// clone copies the state, for a run whose effects are not real.
+func (st *state) clone() *state {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return &state{
+		management: st.management, rootID: st.rootID, ous: st.ous, accounts: st.accounts,
+		parents: maps.Clone(st.parents), moving: map[string]bool{}, nextOU: st.nextOU,
+	}
 }
 
 var operations = map[string]operation{}
@@ -131,9 +142,22 @@ func init() {
 		if !ok {
 			return nil
 		}
-		_, err := x.c.Orgs().MoveAccount(ctx, &organizations.MoveAccountInput{
+		c := x.c.Orgs()
+		_, err := c.MoveAccount(ctx, &organizations.MoveAccountInput{
 			AccountId: aws.String(acct), SourceParentId: aws.String(src), DestinationParentId: aws.String(dest)})
-		st.endMove(acct, src, dest, err == nil)
+		if err == nil {
+			st.endMove(acct, dest)
+			return nil
+		}
+		// The move may have happened all the same (the run ended while
+		// the answer was on its way): ask where the account is now.
+		now := src
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if out, lerr := c.ListParents(lctx, &organizations.ListParentsInput{ChildId: aws.String(acct)}); lerr == nil && len(out.Parents) == 1 {
+			now = aws.ToString(out.Parents[0].Id)
+		}
+		st.endMove(acct, now)
 		return err
 	}})
 	register(operation{name: "list-recommended-actions", title: "ListRecommendedActions (page of 100)", automation: true, run: func(ctx context.Context, x *worker) error {
@@ -175,13 +199,12 @@ func (st *state) startMove(r *rand.Rand) (acct, src, dest string, ok bool) {
 	return "", "", "", false
 }
 
-func (st *state) endMove(acct, src, dest string, moved bool) {
+// endMove records where the account is after a move.
+func (st *state) endMove(acct, parent string) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	delete(st.moving, acct)
-	if moved {
-		st.parents[acct] = dest
-	}
+	st.parents[acct] = parent
 }
 
 // prepare makes sure the management account has an organization with a
