@@ -163,6 +163,9 @@ func reseed(tx store.Tx) error {
 	if err := pagination.Seed(tx); err != nil {
 		return err
 	}
+	if err := organizations.EnsureIndexes(tx); err != nil {
+		return err
+	}
 	return automation.EnsureIndexes(tx)
 }
 

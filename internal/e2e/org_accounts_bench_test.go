@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -62,6 +63,16 @@ func seedOU(t testing.TB, e *env, f orgFixture, suffix string) string {
 			return err
 		}
 		if err := tx.Put("org.org-ous", f.ID+"/"+ouID, nil); err != nil {
+			return err
+		}
+		if err := tx.Put("org.ou-names", f.RootID+"/"+suffix, []byte(ouID)); err != nil {
+			return err
+		}
+		n := 0
+		if v, err := tx.Get("org.counts", f.ID+"/ous"); err == nil {
+			n, _ = strconv.Atoi(string(v))
+		}
+		if err := tx.Put("org.counts", f.ID+"/ous", []byte(strconv.Itoa(n+1))); err != nil {
 			return err
 		}
 		return tx.Put("org.children", f.RootID+"/ORGANIZATIONAL_UNIT/"+ouID, nil)

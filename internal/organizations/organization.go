@@ -181,7 +181,7 @@ func (s *Service) deleteOrganization(r repo, org *organization, mgmt *member) er
 	if err := r.deleteCreateRequestsOfOrg(org.ID); err != nil {
 		return err
 	}
-	for _, b := range []string{bucketClosing, bucketClosures, bucketTrustedServices} {
+	for _, b := range []string{bucketClosing, bucketClosures, bucketTrustedServices, bucketCounts} {
 		if _, err := r.tx.DeletePrefix(b, org.ID+"/"); err != nil {
 			return err
 		}

@@ -2,18 +2,28 @@ package organizations
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/orgstack/orgstack/internal/store"
 )
 
-// OUs are kept by id and indexed by organization, so that the OU count
-// quota and an organization's teardown are one range scan. Their place in
-// the tree is the shared children index (bucketChildren).
+// OUs are kept by id and indexed by organization, for an organization's
+// teardown, and by parent and name, so that the check that a name is free
+// under a parent is one read however many siblings it has. Each
+// organization's number of OUs is kept too, for the OU quota. Their place
+// in the tree is the shared children index (bucketChildren).
 const (
-	bucketOUs    = "org.ous"     // OU id -> ou
-	bucketOrgOUs = "org.org-ous" // org id + "/" + OU id -> ""
+	bucketOUs     = "org.ous"      // OU id -> ou
+	bucketOrgOUs  = "org.org-ous"  // org id + "/" + OU id -> ""
+	bucketOUNames = "org.ou-names" // parent id + "/" + name -> OU id
+	bucketCounts  = "org.counts"   // org id + "/ous" -> how many OUs, in decimal
 )
+
+func ouNameKey(parentID, name string) string { return parentID + "/" + name }
+
+func ouCountKey(orgID string) string { return orgID + "/ous" }
 
 // ou is an organizational unit.
 type ou struct {
@@ -51,11 +61,34 @@ func (r repo) createOU(u *ou) error {
 	if err := r.tx.Put(bucketOrgOUs, u.OrgID+"/"+u.ID, nil); err != nil {
 		return err
 	}
+	if err := r.tx.Put(bucketOUNames, ouNameKey(u.ParentID, u.Name), []byte(u.ID)); err != nil {
+		return err
+	}
+	if err := r.addOUCount(u.OrgID, 1); err != nil {
+		return err
+	}
 	return r.tx.Put(bucketChildren, childKey(u.ParentID, childOU, u.ID), nil)
 }
 
-// putOU stores a renamed OU; OUs never change parent.
-func (r repo) putOU(u *ou) error { return store.PutJSON(r.tx, bucketOUs, u.ID, u) }
+// renameOU stores an OU under its new name; OUs never change parent.
+func (r repo) renameOU(u *ou, oldName string) error {
+	if err := r.tx.Delete(bucketOUNames, ouNameKey(u.ParentID, oldName)); err != nil {
+		return err
+	}
+	if err := r.tx.Put(bucketOUNames, ouNameKey(u.ParentID, u.Name), []byte(u.ID)); err != nil {
+		return err
+	}
+	return store.PutJSON(r.tx, bucketOUs, u.ID, u)
+}
+
+// addOUCount changes the organization's number of OUs by delta.
+func (r repo) addOUCount(orgID string, delta int) error {
+	n, err := r.ouCount(orgID)
+	if err != nil {
+		return err
+	}
+	return r.tx.Put(bucketCounts, ouCountKey(orgID), []byte(strconv.Itoa(n+delta)))
+}
 
 // deleteOU removes an OU, its indexes, its tags and its policy attachments.
 func (r repo) deleteOU(u *ou) error {
@@ -68,15 +101,42 @@ func (r repo) deleteOU(u *ou) error {
 	if err := r.tx.Delete(bucketOrgOUs, u.OrgID+"/"+u.ID); err != nil {
 		return err
 	}
+	if err := r.tx.Delete(bucketOUNames, ouNameKey(u.ParentID, u.Name)); err != nil {
+		return err
+	}
+	if err := r.addOUCount(u.OrgID, -1); err != nil {
+		return err
+	}
 	if err := r.tx.Delete(bucketChildren, childKey(u.ParentID, childOU, u.ID)); err != nil {
 		return err
 	}
 	return r.deleteTags(u.ID)
 }
 
-// ouCount counts the organization's OUs.
+// ouCount says how many OUs the organization has.
 func (r repo) ouCount(orgID string) (int, error) {
-	return r.tx.Count(bucketOrgOUs, orgID+"/")
+	v, err := r.tx.Get(bucketCounts, ouCountKey(orgID))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil {
+		return 0, fmt.Errorf("organizations: OU count of %s: %w", orgID, err)
+	}
+	return n, nil
+}
+
+// ouWithName returns the id of the OU with that name under the parent, or
+// "" if there is none.
+func (r repo) ouWithName(parentID, name string) (string, error) {
+	v, err := r.tx.Get(bucketOUNames, ouNameKey(parentID, name))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return string(v), err
 }
 
 // orgOUIDs returns the ids of every OU of the organization.

@@ -132,8 +132,9 @@ func (s *Service) UpdateOrganizationalUnit(ctx context.Context, in *api.UpdateOr
 			if err := r.checkOUName(u.ParentID, *in.Name, u.ID); err != nil {
 				return err
 			}
+			old := u.Name
 			u.Name = *in.Name
-			if err := r.putOU(u); err != nil {
+			if err := r.renameOU(u, old); err != nil {
 				return err
 			}
 		}
@@ -237,21 +238,14 @@ func (r repo) mustOU(orgID, id string) (*ou, error) {
 
 // checkOUName refuses a name that a sibling OU (other than self) already has.
 func (r repo) checkOUName(parentID, name, self string) error {
-	prefix := childKey(parentID, childOU, "")
-	return r.tx.Scan(bucketChildren, prefix, "", 0, func(key string, _ []byte) error {
-		id := strings.TrimPrefix(key, prefix)
-		if id == self {
-			return nil
-		}
-		sib, err := r.ou(id)
-		if err != nil {
-			return fmt.Errorf("OU under %s: %w", parentID, err)
-		}
-		if sib.Name == name {
-			return api.NewDuplicateOrganizationalUnitException("An organizational unit with that name already exists under this parent.")
-		}
-		return nil
-	})
+	id, err := r.ouWithName(parentID, name)
+	if err != nil {
+		return fmt.Errorf("OU under %s: %w", parentID, err)
+	}
+	if id != "" && id != self {
+		return api.NewDuplicateOrganizationalUnitException("An organizational unit with that name already exists under this parent.")
+	}
+	return nil
 }
 
 // ouDepth is how many OUs deep the parent sits: 0 for the root.
