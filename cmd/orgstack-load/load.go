@@ -175,6 +175,12 @@ func load(ctx context.Context, cfg config, mix []weighted, out, progress io.Writ
 		for _, b := range based {
 			b.sort()
 		}
+		if cfg.markdown {
+			// The table counts errors; say what they were.
+			for n, msg := range got.sample {
+				log("%s error (%d in all), e.g.: %s", n, got.errors[n], msg)
+			}
+		}
 		if !cfg.markdown {
 			got.print(out, "orgstack")
 			for i, b := range based {

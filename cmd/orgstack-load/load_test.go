@@ -85,7 +85,7 @@ func TestEveryOperation(t *testing.T) {
 		// baselines with a throughput, a p99 and a ratio each.
 		cols := strings.Split(row, "|")
 		if len(cols) != 14 || strings.TrimSpace(cols[6]) != "0" {
-			t.Errorf("%s: %s", op.name, row)
+			t.Errorf("%s: %s\n%s", op.name, row, progress.String())
 			continue
 		}
 		for _, ratio := range []string{cols[9], cols[12]} {

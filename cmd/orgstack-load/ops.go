@@ -143,19 +143,33 @@ func init() {
 			return nil
 		}
 		c := x.c.Orgs()
-		_, err := c.MoveAccount(ctx, &organizations.MoveAccountInput{
-			AccountId: aws.String(acct), SourceParentId: aws.String(src), DestinationParentId: aws.String(dest)})
+		err := moveAccount(ctx, c, acct, src, dest)
 		if err == nil {
 			st.endMove(acct, dest)
 			return nil
 		}
-		// The move may have happened all the same (the run ended while
-		// the answer was on its way): ask where the account is now.
-		now := src
-		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if out, lerr := c.ListParents(lctx, &organizations.ListParentsInput{ChildId: aws.String(acct)}); lerr == nil && len(out.Parents) == 1 {
-			now = aws.ToString(out.Parents[0].Id)
+		// Where is the account? A move whose answer the end of the last
+		// run cut off may still have happened after the client had
+		// asked: then this move named the wrong source, a fault of the
+		// mix's bookkeeping, and goes again from the right one.
+		now, lerr := parentOf(ctx, c, acct)
+		if lerr != nil {
+			st.endMove(acct, src)
+			return err
+		}
+		if now != src && ctx.Err() == nil {
+			if now == dest {
+				st.endMove(acct, dest)
+				return nil
+			}
+			err = moveAccount(ctx, c, acct, now, dest)
+			if err == nil {
+				st.endMove(acct, dest)
+				return nil
+			}
+			if now, lerr = parentOf(ctx, c, acct); lerr != nil {
+				now = src
+			}
 		}
 		st.endMove(acct, now)
 		return err
@@ -175,6 +189,26 @@ func init() {
 		}
 		return nil
 	}})
+}
+
+func moveAccount(ctx context.Context, c *organizations.Client, acct, src, dest string) error {
+	_, err := c.MoveAccount(ctx, &organizations.MoveAccountInput{
+		AccountId: aws.String(acct), SourceParentId: aws.String(src), DestinationParentId: aws.String(dest)})
+	return err
+}
+
+// parentOf asks where the account is, even after the run has ended.
+func parentOf(ctx context.Context, c *organizations.Client, acct string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	out, err := c.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(acct)})
+	if err != nil {
+		return "", err
+	}
+	if len(out.Parents) != 1 {
+		return "", fmt.Errorf("ListParents %s: %d parents", acct, len(out.Parents))
+	}
+	return aws.ToString(out.Parents[0].Id), nil
 }
 
 // startMove picks an account no other client is moving and a new parent
